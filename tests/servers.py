@@ -1,0 +1,194 @@
+"""Real servers on 127.0.0.1 for the tests: an aiohttp app or a raw socket handler, each
+running in a thread of its own so both async tests and CliRunner (sync) tests can use them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@dataclass
+class Served:
+    """A server running in a background thread; `url(path)` builds addresses on it."""
+
+    host: str
+    port: int
+    scheme: str = "http"
+    log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    """(method, path with query, headers) of every request the app saw."""
+    state: dict[str, object] = field(default_factory=dict)
+
+    def url(self, path: str = "/") -> str:
+        """An absolute URL on this server."""
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
+
+    def requests_to(self, path: str) -> list[str]:
+        """The methods of the requests made to `path`."""
+        return [method for method, seen, _ in self.log if seen == path]
+
+
+class _LoopThread:
+    """An event loop in a daemon thread, for servers that outlive one test's loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Awaitable[object]) -> object:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@contextlib.contextmanager
+def serve_app(
+    app: web.Application, *, ssl_context: object = None, host: str = "127.0.0.1"
+) -> Iterator[Served]:
+    """Run an aiohttp app on a free port in a background thread for the block."""
+    runner_thread = _LoopThread()
+    served = Served(host=host, port=0, scheme="https" if ssl_context else "http")
+    app["served"] = served
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+
+    async def start() -> int:
+        await runner.setup()
+        site = web.TCPSite(runner, host, 0, ssl_context=ssl_context)  # type: ignore[arg-type]
+        await site.start()
+        sockets = site._server.sockets  # type: ignore[union-attr]
+        return int(sockets[0].getsockname()[1])
+
+    served.port = int(runner_thread.run(start()))  # type: ignore[arg-type]
+    try:
+        yield served
+    finally:
+        runner_thread.run(runner.cleanup())
+        runner_thread.stop()
+
+
+@contextlib.contextmanager
+def serve_raw(handler: RawHandler, *, host: str = "127.0.0.1") -> Iterator[Served]:
+    """Run a raw asyncio socket handler (for servers that misbehave) in a background thread."""
+    runner_thread = _LoopThread()
+    served = Served(host=host, port=0)
+    connections: set[asyncio.Task[None]] = set()
+
+    async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        connections.add(task)  # type: ignore[arg-type]
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            connections.discard(task)  # type: ignore[arg-type]
+            writer.transport.abort()
+
+    async def start() -> asyncio.Server:
+        return await asyncio.start_server(tracked, host, 0)
+
+    server: asyncio.Server = runner_thread.run(start())  # type: ignore[assignment]
+    served.port = server.sockets[0].getsockname()[1]
+
+    async def stop() -> None:
+        server.close()
+        for task in list(connections):
+            task.cancel()
+        await asyncio.sleep(0)
+
+    try:
+        yield served
+    finally:
+        runner_thread.run(stop())
+        runner_thread.stop()
+
+
+def demo_app() -> web.Application:
+    """The routes the core and CLI tests rely on: statuses, redirects, slowness, refusals."""
+    routes = web.RouteTableDef()
+
+    @web.middleware
+    async def record(request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        served: Served = request.app["served"]
+        served.log.append((request.method, request.path_qs, dict(request.headers)))
+        active = int(served.state.get("active", 0)) + 1  # type: ignore[call-overload]
+        served.state["active"] = active
+        served.state["peak"] = max(active, int(served.state.get("peak", 0)))  # type: ignore[call-overload]
+        try:
+            return await handler(request)
+        finally:
+            served.state["active"] = int(served.state["active"]) - 1  # type: ignore[call-overload]
+
+    @routes.route("*", "/ok")
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    @routes.route("*", "/status/{code}")
+    async def status(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.match_info["code"]), text="status")
+
+    @routes.route("*", "/redirect/{n}")
+    async def redirect(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        if n <= 0:
+            return web.Response(text="arrived")
+        raise web.HTTPFound(f"/redirect/{n - 1}")
+
+    @routes.route("*", "/loop")
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/loop")
+
+    @routes.route("*", "/slow")
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(float(request.query.get("delay", "1")))
+        return web.Response(text="slow")
+
+    @routes.route("*", "/head405")
+    async def head405(request: web.Request) -> web.Response:
+        if request.method == "HEAD":
+            return web.Response(status=405)
+        return web.Response(text="get works")
+
+    @routes.route("*", "/flaky/{key}")
+    async def flaky(request: web.Request) -> web.Response:
+        served: Served = request.app["served"]
+        key = "flaky:" + request.match_info["key"]
+        count = int(served.state.get(key, 0)) + 1  # type: ignore[call-overload]
+        served.state[key] = count
+        if count <= int(request.query.get("fail", "1")):
+            headers = {}
+            if "retry_after" in request.query:
+                headers["Retry-After"] = request.query["retry_after"]
+            return web.Response(status=int(request.query.get("code", "503")), headers=headers)
+        return web.Response(text="recovered")
+
+    @routes.route("*", "/auth")
+    async def auth(request: web.Request) -> web.Response:
+        import base64
+
+        expected = "Basic " + base64.b64encode(b"user:s3cret").decode()
+        if request.headers.get("Authorization") != expected:
+            return web.Response(status=401, reason="Who Are You")
+        return web.Response(text="welcome")
+
+    @routes.route("*", "/drop")
+    async def drop(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        request.transport.abort()
+        await asyncio.sleep(0.5)
+        return web.Response(text="never sent")
+
+    app = web.Application(middlewares=[record])
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,322 @@
+"""The async core: check one URL (`fetch_url`) or many over one session (`check_urls`).
+
+It never prints, exits or reads options from the environment: the CLI, the web view
+and any other caller get `CheckResult`s and decide what to do with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import errno
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import aiohttp
+
+from ._version import __version__
+from .inputs import mask_url, secrets_in
+from .models import CheckOptions, CheckResult, ErrorKind, Target
+
+DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
+QUEUE_PER_WORKER = 2
+"""Targets read ahead per worker: enough to keep workers busy, few enough to stay flat."""
+
+_RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.REFUSED, ErrorKind.DISCONNECTED})
+_FALLBACK_KINDS = frozenset({ErrorKind.PROTOCOL, ErrorKind.DISCONNECTED})
+"""A HEAD that fails like this is tried again as GET: some servers mishandle HEAD."""
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What one attempt (one request, or HEAD then GET) ended with."""
+
+    method: str
+    status: int | None = None
+    reason: str | None = None
+    final_url: str | None = None
+    redirects: int = 0
+    error_kind: ErrorKind | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
+    """Map an exception from one request to an error kind and a one-line message."""
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history) - 1} redirects"
+    if isinstance(exc, aiohttp.NonHttpUrlRedirectClientError):
+        return ErrorKind.INVALID_URL, f"redirected to a URL that is not http(s): {exc.url}"
+    if isinstance(exc, aiohttp.InvalidUrlRedirectClientError):
+        return ErrorKind.PROTOCOL, f"redirected to an invalid URL: {exc.url}"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ErrorKind.INVALID_URL, f"invalid URL: {exc.url}"
+    if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors too
+        return ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ErrorKind.DNS, f"cannot resolve host {exc.host!r}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert = exc.certificate_error
+        detail = getattr(cert, "verify_message", None) or getattr(cert, "reason", None) or cert
+        return ErrorKind.TLS, f"TLS certificate not trusted: {detail}"
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        return ErrorKind.TLS, f"TLS handshake failed: {reason}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = exc.os_error
+        where = f"{exc.host}:{exc.port}"
+        if isinstance(os_error, ConnectionRefusedError) or os_error.errno == errno.ECONNREFUSED:
+            return ErrorKind.REFUSED, f"connection refused by {where}"
+        if isinstance(os_error, TimeoutError):
+            return ErrorKind.TIMEOUT, f"connecting to {where} timed out"
+        return ErrorKind.REFUSED, f"cannot connect to {where}: {os_error.strerror or os_error}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ErrorKind.DISCONNECTED, "the server closed the connection without a complete answer"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # The response parser's complaints (bad status line, header too large …) land here.
+        return ErrorKind.PROTOCOL, f"invalid HTTP response: {exc.message}"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ErrorKind.DISCONNECTED, f"the answer broke off: {exc}"
+    if isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError):
+        return ErrorKind.DISCONNECTED, "the connection was reset"
+    if isinstance(exc, aiohttp.ClientOSError | OSError):
+        return ErrorKind.DISCONNECTED, f"connection error: {exc.strerror or exc}"
+    if isinstance(exc, aiohttp.ClientError):
+        return ErrorKind.OTHER, f"{type(exc).__name__}: {exc}"
+    return ErrorKind.OTHER, f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+async def _request(
+    session: aiohttp.ClientSession, target: Target, method: str, options: CheckOptions
+) -> _Attempt:
+    """One request with redirects followed; the body is never read."""
+    try:
+        async with session.request(
+            method,
+            target.url,
+            allow_redirects=options.max_redirects > 0,
+            max_redirects=options.max_redirects,
+        ) as resp:
+            return _Attempt(
+                method=method,
+                status=resp.status,
+                reason=resp.reason,
+                final_url=str(resp.url),
+                redirects=len(resp.history),
+                retry_after=_retry_after(resp.headers.get("Retry-After")),
+            )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        kind, message = classify(exc, options.timeout)
+        return _Attempt(method=method, error_kind=kind, error=message)
+
+
+async def _attempt(
+    session: aiohttp.ClientSession, target: Target, options: CheckOptions
+) -> _Attempt:
+    """HEAD, falling back to GET when the server refuses HEAD; or GET alone."""
+    try:
+        async with asyncio.timeout(options.timeout):
+            if options.method == "get":
+                return await _request(session, target, "GET", options)
+            head = await _request(session, target, "HEAD", options)
+            if head.error_kind in _FALLBACK_KINDS or (head.status or 0) >= 400:
+                return await _request(session, target, "GET", options)
+            return head
+    except TimeoutError:
+        kind, message = classify(TimeoutError(), options.timeout)
+        return _Attempt(method=options.method.upper(), error_kind=kind, error=message)
+
+
+def _should_retry(attempt: _Attempt, options: CheckOptions) -> bool:
+    if attempt.error_kind in _RETRY_KINDS:
+        return True
+    status = attempt.status
+    return status is not None and status not in options.accept and (
+        status == 429 or 500 <= status <= 599
+    )
+
+
+def _wait_before_retry(attempt: _Attempt, number: int, options: CheckOptions) -> float:
+    """Exponential backoff with a little jitter, or the server's Retry-After; both capped."""
+    if attempt.retry_after is not None:
+        wait = attempt.retry_after
+    else:
+        wait = options.backoff * (2 ** (number - 1)) * (1 + random.random() / 10)
+    return min(wait, options.retry_wait_max)
+
+
+def _scrub(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    if text is None or not secrets:
+        return text
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def invalid_result(target: Target) -> CheckResult:
+    """The failed result of a line that is not a usable URL; no request is made."""
+    return CheckResult(
+        url=target.display,
+        line=target.line,
+        ok=False,
+        error_kind=ErrorKind.INVALID_URL,
+        error=target.problem,
+        file=target.source,
+    )
+
+
+async def fetch_url(
+    session: aiohttp.ClientSession, url: Target | str, options: CheckOptions | None = None
+) -> CheckResult:
+    """Check one URL over `session`, with retries, and return its result; it never raises."""
+    options = options or CheckOptions()
+    target = url if isinstance(url, Target) else Target.from_url(url)
+    if target.problem is not None:
+        return invalid_result(target)
+    started = time.perf_counter()
+    number = 0
+    while True:
+        number += 1
+        attempt = await _attempt(session, target, options)
+        if number > options.retries or not _should_retry(attempt, options):
+            break
+        await asyncio.sleep(_wait_before_retry(attempt, number, options))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if attempt.error_kind is None and attempt.status not in options.accept:
+        attempt.error_kind = ErrorKind.STATUS
+        attempt.error = f"status {attempt.status} is not accepted (accepted: {options.accept})"
+    secrets = secrets_in(target.url) if target.url is not target.display else ()
+    return CheckResult(
+        url=target.display,
+        line=target.line,
+        ok=attempt.error_kind is None,
+        status=attempt.status,
+        reason=_scrub(attempt.reason, secrets),
+        elapsed_ms=elapsed_ms,
+        final_url=None if attempt.final_url is None else mask_url(attempt.final_url),
+        redirects=attempt.redirects,
+        method=attempt.method,
+        attempts=number,
+        error_kind=attempt.error_kind,
+        error=_scrub(attempt.error, secrets),
+        file=target.source,
+    )
+
+
+def create_session(options: CheckOptions) -> aiohttp.ClientSession:
+    """The one session a run shares: pooled connections, per-host limit, no cookies."""
+    connector = aiohttp.TCPConnector(
+        limit=options.concurrency,
+        limit_per_host=options.per_host,
+        ssl=False if options.insecure else True,
+        ttl_dns_cache=300,
+    )
+    headers = {"User-Agent": options.user_agent or DEFAULT_USER_AGENT}
+    headers.update(options.headers)
+    return aiohttp.ClientSession(
+        connector=connector,
+        # One deadline per attempt is enforced around the request; no second clock here.
+        timeout=aiohttp.ClientTimeout(total=None),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers=headers,
+        auto_decompress=False,
+        trust_env=True,
+    )
+
+
+def _as_duplicate(result: CheckResult, target: Target) -> CheckResult:
+    return replace(result, url=target.display, line=target.line, file=target.source)
+
+
+async def check_urls(
+    targets: Iterable[Target | str],
+    options: CheckOptions | None = None,
+    *,
+    session: aiohttp.ClientSession | None = None,
+) -> AsyncIterator[CheckResult]:
+    """Check every target over one session and yield each result as soon as it is known.
+
+    A bounded pool of workers pulls from a short queue, so memory stays flat however long
+    the list; every target yields exactly one result, and a URL listed twice is requested
+    once. Close the generator (``contextlib.aclosing``) to stop early: in-flight checks
+    are cancelled and the session is closed.
+    """
+    options = options or CheckOptions()
+    own_session = session is None
+    http = session if session is not None else create_session(options)
+    todo: asyncio.Queue[Target | None] = asyncio.Queue(options.concurrency * QUEUE_PER_WORKER)
+    results: asyncio.Queue[CheckResult | None] = asyncio.Queue(options.concurrency * 4)
+    waiting: dict[str, list[Target]] = {}
+    """URLs being checked → the later lines that listed them again."""
+    finished: dict[str, CheckResult] = {}
+
+    async def feed() -> None:
+        for item in targets:
+            target = item if isinstance(item, Target) else Target.from_url(item)
+            if target.problem is not None:
+                await results.put(invalid_result(target))
+            elif target.url in finished:
+                await results.put(_as_duplicate(finished[target.url], target))
+            elif target.url in waiting:
+                waiting[target.url].append(target)
+            else:
+                waiting[target.url] = []
+                await todo.put(target)
+        for _ in range(options.concurrency):
+            await todo.put(None)
+
+    async def work() -> None:
+        while (target := await todo.get()) is not None:
+            result = await fetch_url(http, target, options)
+            finished[target.url] = result
+            await results.put(result)
+            for again in waiting.pop(target.url, ()):
+                await results.put(_as_duplicate(result, again))
+
+    async def run() -> None:
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(feed())
+                for _ in range(options.concurrency):
+                    group.create_task(work())
+        finally:
+            await results.put(None)
+
+    runner = asyncio.create_task(run())
+    try:
+        while (result := await results.get()) is not None:
+            yield result
+        await runner  # re-raises a bug in the feeder or a worker
+    finally:
+        if not runner.done():
+            runner.cancel()
+            # Keep draining so workers blocked on a full queue can see the cancellation.
+            while not runner.done():
+                try:
+                    results.get_nowait()
+                except asyncio.QueueEmpty:
+                    await asyncio.wait([runner], timeout=0.05)
+        if own_session:
+            await http.close()

@@ -1,0 +1,493 @@
+"""The `urlcheck` command: parse options, run the core once through `async_to_sync`, print.
+
+Only click is imported at module level: `urlcheck --version` and `--help` stay fast, and the
+checking path never imports Flask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from ._version import __version__
+from .models import (
+    DEFAULT_ACCEPT,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_METHOD,
+    DEFAULT_PER_HOST,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    CheckOptions,
+    CheckResult,
+    StatusRanges,
+    Summary,
+)
+from .status import ExitStatus, exit_status
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from .inputs import TargetReader
+
+FORMAT_CHOICES = ("table", "json", "jsonl", "csv")
+SCREEN_ROWS_FALLBACK = 24
+TABLE_CHROME_ROWS = 8
+"""Lines the table header, summary and prompt take around the rows."""
+
+
+class InputFailure(click.ClickException):
+    """Nothing could be checked: one clear line on stderr and exit 2."""
+
+    exit_code = int(ExitStatus.ERROR)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"urlcheck: error: {self.format_message()}", err=True, file=file)
+
+
+class StatusRangesType(click.ParamType):
+    """Click type for ``--accept``: ranges of statuses such as ``200..299,401``."""
+
+    name = "RANGES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, StatusRanges):
+            return value
+        try:
+            return StatusRanges(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class HeaderType(click.ParamType):
+    """Click type for ``--header 'Name: value'``."""
+
+    name = "'NAME: VALUE'"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        name, sep, text = str(value).partition(":")
+        name = name.strip()
+        if not sep or not name or any(ch.isspace() or ord(ch) < 33 for ch in name):
+            self.fail(f"{value!r} is not a header like 'Name: value'", param, ctx)
+        if any(ch in text for ch in "\r\n"):
+            self.fail(f"the value of header {name!r} has a line break", param, ctx)
+        return (name, text.strip())
+
+
+@dataclass
+class _Interrupt:
+    """Bridges Ctrl-C from the main thread to the event loop asgiref runs in its own thread."""
+
+    requested: bool = False
+    cancel: Callable[[], None] | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:  # a second Ctrl-C: the user wants out now
+            os._exit(int(ExitStatus.INTERRUPTED))
+        self.requested = True
+        if self.cancel is not None:
+            self.cancel()
+
+    @contextlib.contextmanager
+    def installed(self) -> Any:
+        """Handle SIGINT while the block runs (only possible in the main thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+@dataclass
+class _Run:
+    """What one run of the checks produced, handed from the loop thread back to the CLI."""
+
+    summary: Summary = field(default_factory=Summary)
+    kept: list[CheckResult] = field(default_factory=list)
+    """Results held for output at the end (table rows, json, csv)."""
+    hidden_ok: int = 0
+    interrupted: bool = False
+    broken_pipe: bool = False
+
+
+@dataclass
+class _Output:
+    """Where and how results go: decided once from the options, used per result."""
+
+    format: str
+    quiet: bool
+    show_all: bool
+    stdout: IO[str]
+    table_limit: int
+
+    def keeps(self, result: CheckResult) -> bool:
+        """Whether a result is shown at all (``--quiet`` shows only failures)."""
+        return not (self.quiet and result.ok)
+
+
+def _screen_rows() -> int:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).lines
+    except (OSError, ValueError, AttributeError):
+        return SCREEN_ROWS_FALLBACK
+
+
+async def _check(
+    reader: TargetReader,
+    options: CheckOptions,
+    output: _Output,
+    interrupt: _Interrupt,
+    progress: Progress | None,
+    task_id: TaskID | None,
+) -> _Run:
+    """The whole async part of a run: stream results into the output as they finish."""
+    import asyncio
+
+    from .checker import check_urls
+    from .render import to_jsonl
+
+    run = _Run()
+    started = time.perf_counter()
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
+    if interrupt.requested:
+        run.interrupted = True
+        return run
+    try:
+        async with contextlib.aclosing(check_urls(reader, options)) as results:
+            async for result in results:
+                run.summary.add(result)
+                if progress is not None and task_id is not None:
+                    progress.update(
+                        task_id,
+                        completed=run.summary.total,
+                        total=reader.lines if reader.finished else None,
+                    )
+                if not output.keeps(result):
+                    continue
+                if output.format == "jsonl":
+                    try:
+                        output.stdout.write(to_jsonl(result) + "\n")
+                        output.stdout.flush()
+                    except BrokenPipeError:
+                        run.broken_pipe = True
+                        break
+                elif output.format == "table" and not output.show_all and result.ok:
+                    # Past a screenful only failures are listed, so keep no fine rows then.
+                    if len(run.kept) >= output.table_limit:
+                        run.hidden_ok += 1
+                        continue
+                    run.kept.append(result)
+                    if len(run.kept) > output.table_limit:
+                        run.hidden_ok += sum(r.ok for r in run.kept)
+                        run.kept = [r for r in run.kept if not r.ok]
+                        output.table_limit = 0
+                else:
+                    run.kept.append(result)
+    except asyncio.CancelledError:
+        task.uncancel()
+        run.interrupted = True
+    finally:
+        interrupt.cancel = None
+        run.summary.wall_s = time.perf_counter() - started
+    return run
+
+
+def _order_key(files: dict[str, int]) -> Callable[[CheckResult], tuple[int, int]]:
+    return lambda r: (files.get(r.file, len(files)), r.line)
+
+
+def _print_results(run: _Run, output: _Output, console: Console, files: dict[str, int]) -> None:
+    from .render import csv_header, results_table, summary_text, to_csv_row, to_json
+
+    rows = sorted(run.kept, key=_order_key(files))
+    if output.format == "json":
+        output.stdout.write(to_json(rows) + "\n")
+    elif output.format == "csv":
+        output.stdout.write(csv_header())
+        for row in rows:
+            output.stdout.write(to_csv_row(row))
+    elif output.format == "table":
+        if rows:
+            console.print(results_table(rows))
+        if not output.quiet:
+            console.print(
+                summary_text(run.summary, hidden_ok=run.hidden_ok, interrupted=run.interrupted)
+            )
+    output.stdout.flush()
+
+
+def _make_console(stdout: IO[str]) -> Console:
+    from rich.console import Console
+
+    console = Console(file=stdout, highlight=False)
+    if not console.is_terminal:
+        # A report written to a file or a pipe is never cut: rows take the width they need.
+        console = Console(file=stdout, highlight=False, width=100_000, color_system=None)
+    return console
+
+
+def _make_progress(enabled: bool) -> Progress | None:
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    stderr = Console(stderr=True)
+    if not stderr.is_terminal:
+        return None
+    return Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
+
+
+CONTEXT_SETTINGS = {
+    "help_option_names": ["-h", "--help"],
+    "auto_envvar_prefix": "URLCHECK",
+    "show_default": True,
+    "max_content_width": 100,
+}
+
+
+@click.command(context_settings=CONTEXT_SETTINGS, epilog="""\b
+Exit codes:
+  0    every URL is fine
+  1    at least one URL failed (an invalid line counts)
+  2    usage or input error: nothing could be checked
+  130  interrupted (Ctrl-C); what finished is printed
+\b
+Every option can also be set in the environment as URLCHECK_<OPTION>,
+e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""")
+@click.argument("files", metavar="[FILE]...", nargs=-1, type=click.Path(allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
+    default="table",
+    show_envvar=True,
+    help="Output: a table, a JSON array, JSON lines (streamed as checks finish) or CSV.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10_000),
+    default=DEFAULT_CONCURRENCY,
+    show_envvar=True,
+    help="How many URLs are checked at once.",
+)
+@click.option(
+    "--per-host",
+    type=click.IntRange(0, 10_000),
+    default=DEFAULT_PER_HOST,
+    show_envvar=True,
+    help="Connections to one host at once; 0 for no per-host limit.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, 3600, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="Time for one attempt at a URL, the whole request (redirects included).",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 20),
+    default=DEFAULT_RETRIES,
+    show_envvar=True,
+    help="Retries after a timeout, a connection error, 429 or 5xx; exponential backoff, "
+    "Retry-After honoured up to 10 s.",
+)
+@click.option(
+    "--max-redirects",
+    type=click.IntRange(0, 100),
+    default=DEFAULT_MAX_REDIRECTS,
+    show_envvar=True,
+    help="Redirects followed before a URL fails as too_many_redirects; 0 follows none.",
+)
+@click.option(
+    "--accept",
+    type=StatusRangesType(),
+    default=DEFAULT_ACCEPT,
+    show_envvar=True,
+    help="Final statuses (after redirects) that count as fine, e.g. '200..299,401'.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["head", "get"], case_sensitive=False),
+    default=DEFAULT_METHOD,
+    show_envvar=True,
+    help="head: HEAD, then GET when HEAD gets a status >= 400 or a protocol error. "
+    "get: GET only. The body is never downloaded.",
+)
+@click.option(
+    "--user-agent",
+    metavar="TEXT",
+    default=None,
+    show_envvar=True,
+    help=f"User-Agent header  [default: urlcheck/{__version__}]",
+)
+@click.option(
+    "--header",
+    "headers",
+    type=HeaderType(),
+    multiple=True,
+    show_envvar=True,
+    help="Extra request header 'Name: value'; repeat for more.",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    show_envvar=True,
+    help="Do not verify TLS certificates.",
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    show_envvar=True,
+    help="Table: list every URL, also when the list is longer than a screen "
+    "(otherwise only failures are listed then).",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    show_envvar=True,
+    help="Print only failures, and no summary (for cron).",
+)
+@click.version_option(__version__, "--version", prog_name="urlcheck", message="%(prog)s %(version)s")
+def cli(
+    files: tuple[str, ...],
+    fmt: str,
+    concurrency: int,
+    per_host: int,
+    timeout: float,
+    retries: int,
+    max_redirects: int,
+    accept: StatusRanges,
+    method: str,
+    user_agent: str | None,
+    headers: tuple[tuple[str, str], ...],
+    insecure: bool,
+    show_all: bool,
+    quiet: bool,
+) -> None:
+    """Check the URLs listed in FILEs (one per line; '-' reads standard input).
+
+    Lines that are blank or start with '#' are skipped. Every URL line gets exactly one
+    result; a line that is not an http(s) URL fails as invalid_url.
+
+    \b
+    Examples:
+      urlcheck urls.txt
+      urlcheck --format jsonl - < urls.txt | jq 'select(.ok | not)'
+      urlcheck --quiet --timeout 5 /etc/urlcheck/urls.txt || notify-someone
+      urlcheck --accept '200..299,401' --header 'Authorization: Bearer $TOKEN' urls.txt
+    """
+    from asgiref.sync import async_to_sync
+
+    from .inputs import open_sources
+
+    stdin = click.get_binary_stream("stdin")
+    if not files:
+        if stdin.isatty():
+            raise click.UsageError("give a FILE of URLs, or '-' to read standard input")
+        files = ("-",)
+    reader = open_sources(dict.fromkeys(files), stdin)
+    for message in reader.errors:
+        click.echo(f"urlcheck: error: {message}", err=True)
+    if not reader.sources:
+        raise InputFailure("nothing to check")
+    shown_errors = len(reader.errors)
+
+    options = CheckOptions(
+        concurrency=concurrency,
+        per_host=per_host,
+        timeout=timeout,
+        retries=retries,
+        max_redirects=max_redirects,
+        accept=accept,
+        method=method.lower(),
+        user_agent=user_agent,
+        headers=headers,
+        insecure=insecure,
+    )
+    stdout = click.get_text_stream("stdout")
+    console = _make_console(stdout)
+    output = _Output(
+        format=fmt.lower(),
+        quiet=quiet,
+        show_all=show_all,
+        stdout=stdout,
+        table_limit=max(1, (_screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK)
+                        - TABLE_CHROME_ROWS),
+    )
+    file_order = {source.name: index for index, source in enumerate(reader.sources)}
+    progress = _make_progress(not quiet)
+    interrupt = _Interrupt()
+    with interrupt.installed(), progress or contextlib.nullcontext():
+        task_id = progress.add_task("check", total=None) if progress is not None else None
+        run = async_to_sync(_check)(reader, options, output, interrupt, progress, task_id)
+
+    for message in reader.errors[shown_errors:]:  # read errors met during the run
+        click.echo(f"urlcheck: error: {message}", err=True)
+    if run.broken_pipe:
+        _silence_stdout()
+        sys.exit(ExitStatus.BROKEN_PIPE)
+    if run.summary.total == 0 and not run.interrupted:
+        names = ", ".join(source.name for source in reader.sources)
+        raise InputFailure(f"no URLs found in {names}")
+    try:
+        _print_results(run, output, console, file_order)
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(ExitStatus.BROKEN_PIPE)
+    sys.exit(
+        exit_status(
+            checked=run.summary.total,
+            failed=run.summary.failed,
+            input_errors=len(reader.errors),
+            interrupted=run.interrupted,
+        )
+    )
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the final flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main() -> None:
+    """Entry point of the `urlcheck` console script."""
+    cli(prog_name="urlcheck")

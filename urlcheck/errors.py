@@ -1,0 +1,15 @@
+"""The exceptions urlcheck raises; an unreachable URL is a result, never one of these.
+
+    UrlcheckError
+    └── InputError   a file or stream cannot be read as a URL list
+"""
+
+from __future__ import annotations
+
+
+class UrlcheckError(Exception):
+    """Base class of every exception urlcheck raises on purpose."""
+
+
+class InputError(UrlcheckError):
+    """A file or stream cannot be read as a URL list (missing, a directory, binary …)."""

@@ -1,0 +1,274 @@
+"""Lines of text in, `Target`s out: every rule about what a usable URL line is lives here.
+
+Reading streams: a source is read line by line in binary, so one undecodable or
+over-long line spoils only itself, and a list of a million lines never sits in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from urllib.parse import unquote
+
+from yarl import URL
+
+from .errors import InputError
+from .models import Target
+
+MAX_LINE_BYTES = 64 * 1024
+"""A longer line is reported as invalid without being held in memory."""
+SNIFF_BYTES = 8192
+"""How much of a source is looked at for NUL bytes before it is taken for a text file."""
+STDIN = "-"
+MASK = "***"
+BOM = b"\xef\xbb\xbf"
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_HOST_RE = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=%\-]+$")
+
+
+def _authority_span(text: str) -> tuple[int, int]:
+    """Where the authority (``user:pass@host:port``) of a URL-ish string starts and ends."""
+    sep = text.find("://")
+    start = sep + 3 if sep >= 0 else 0
+    end = len(text)
+    for stop in "/?#":
+        pos = text.find(stop, start)
+        if pos != -1 and pos < end:
+            end = pos
+    return start, end
+
+
+def _password_span(text: str) -> tuple[int, int] | None:
+    """Where the password in a URL-ish string is, if it has one."""
+    start, end = _authority_span(text)
+    at = text.rfind("@", start, end)
+    if at == -1:
+        return None
+    colon = text.find(":", start, at)
+    if colon == -1:
+        return None
+    return colon + 1, at
+
+
+def mask_url(text: str) -> str:
+    """The URL with any password replaced by ``***``; the rest stays as given."""
+    span = _password_span(text)
+    if span is None:
+        return text
+    return text[: span[0]] + MASK + text[span[1] :]
+
+
+def secrets_in(text: str) -> tuple[str, ...]:
+    """The password of a URL as written and decoded, for scrubbing it from messages."""
+    span = _password_span(text)
+    if span is None or span[0] == span[1]:
+        return ()
+    raw = text[span[0] : span[1]]
+    decoded = unquote(raw)
+    return (raw,) if decoded == raw else (raw, decoded)
+
+
+def url_problem(text: str) -> str | None:
+    """Why `text` is not a usable http(s) URL, or None when it is."""
+    if any(ch.isspace() for ch in text):
+        return "white space inside the URL"
+    if not _SCHEME_RE.match(text):
+        hint = f"; did you mean https://{text}?" if "." in text.split("/", 1)[0] else ""
+        return f"not a URL: no http:// or https:// scheme{hint}"
+    scheme = text.split(":", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        return f"unsupported scheme {scheme!r}: only http and https URLs are checked"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return "control characters inside the URL"
+    try:
+        url = URL(text)
+        host = url.raw_host
+        url.port  # noqa: B018 - parsing the port is the check
+    except (ValueError, TypeError, UnicodeError) as exc:
+        return f"cannot parse the URL: {exc}"
+    if not host:
+        return "no host in the URL"
+    if ":" not in host and not _HOST_RE.match(host):
+        return f"invalid host name {mask_url(url.host or host)!r}"
+    return None
+
+
+def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | None:
+    """One decoded line → a target (possibly with a `problem`), or None for blanks and comments."""
+    text = text.strip()
+    if not text or text.startswith("#"):
+        return None
+    url, *rest = text.split()
+    display = mask_url(url)
+    if rest:
+        extra = mask_url(" ".join(rest))
+        return Target(
+            url=url,
+            display=mask_url(text),
+            source=source,
+            line=line,
+            problem=f"{source}:{line}: unexpected text after the URL: {extra!r}",
+        )
+    problem = url_problem(url)
+    if problem is not None:
+        problem = f"{source}:{line}: {problem}"
+    return Target(url=url, display=display, source=source, line=line, problem=problem)
+
+
+def _bad_bytes_target(raw: bytes, exc: UnicodeDecodeError, source: str, line: int) -> Target:
+    shown = mask_url(raw.decode("utf-8", errors="replace").strip())
+    return Target(
+        url="",
+        display=shown,
+        source=source,
+        line=line,
+        problem=f"{source}:{line}: the line is not valid UTF-8 (byte {exc.start + 1})",
+    )
+
+
+def _too_long_target(size: int, head: bytes, source: str, line: int) -> Target:
+    shown = mask_url(head[:80].decode("utf-8", errors="replace").strip()) + "…"
+    return Target(
+        url="",
+        display=shown,
+        source=source,
+        line=line,
+        problem=(
+            f"{source}:{line}: the line is {size:,} bytes long; "
+            f"a URL line may be at most {MAX_LINE_BYTES:,}"
+        ),
+    )
+
+
+def iter_stream(stream: BinaryIO, source: str) -> Iterator[Target]:
+    """Read one binary stream line by line and yield a target for every URL line."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            size = len(raw)
+            head = raw
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES)
+                size += len(raw)
+            if head.lstrip().startswith(b"#"):
+                continue
+            yield _too_long_target(size, head, source, number)
+            continue
+        stripped = raw.strip()
+        if not stripped or stripped.startswith(b"#"):
+            continue
+        try:
+            text = stripped.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield _bad_bytes_target(stripped, exc, source, number)
+            continue
+        target = parse_line(text, source=source, line=number)
+        if target is not None:
+            yield target
+
+
+@dataclass
+class Source:
+    """An opened input: a file or standard input, ready to be read."""
+
+    name: str
+    stream: BinaryIO
+    owned: bool = True
+
+    def close(self) -> None:
+        """Close the stream if this source opened it."""
+        if self.owned:
+            self.stream.close()
+
+
+def _looks_binary(head: bytes) -> bool:
+    return b"\0" in head
+
+
+def open_source(name: str, stdin: BinaryIO | None = None) -> Source:
+    """Open one input by name (``-`` for standard input), or raise `InputError` saying why not."""
+    if name == STDIN:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return Source("<stdin>", stream, owned=False)
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{name}: is a directory, not a file of URLs")
+    try:
+        stream = open(name, "rb")  # noqa: SIM115 - closed by Source.close
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(stream, "peek") else b""
+    except OSError as exc:
+        stream.close()
+        raise InputError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    if _looks_binary(head):
+        stream.close()
+        raise InputError(f"{name}: looks like a binary file (it has NUL bytes), not a list of URLs")
+    return Source(name, stream)
+
+
+@dataclass
+class TargetReader:
+    """Streams the targets of several sources in order, collecting what could not be read."""
+
+    sources: list[Source]
+    errors: list[str] = field(default_factory=list)
+    lines: int = 0
+    """URL lines read so far (invalid ones included)."""
+    finished: bool = False
+
+    def __iter__(self) -> Iterator[Target]:
+        try:
+            for source in self.sources:
+                try:
+                    for target in iter_stream(source.stream, source.name):
+                        self.lines += 1
+                        yield target
+                except OSError as exc:
+                    self.errors.append(
+                        f"{source.name}: reading stopped after {self.lines} URL lines "
+                        f"({exc.strerror or exc})"
+                    )
+                finally:
+                    source.close()
+        finally:
+            self.finished = True
+
+
+def open_sources(names: Iterable[str], stdin: BinaryIO | None = None) -> TargetReader:
+    """Open every named input; the ones that cannot be opened become errors, not exceptions."""
+    sources: list[Source] = []
+    errors: list[str] = []
+    for name in names:
+        try:
+            sources.append(open_source(name, stdin))
+        except InputError as exc:
+            errors.append(str(exc))
+    return TargetReader(sources, errors)
+
+
+def read_targets(lines: Iterable[str], source: str = STDIN) -> Iterator[Target]:
+    """Targets from already-decoded lines (for library use, e.g. a list in memory)."""
+    for number, text in enumerate(lines, start=1):
+        target = parse_line(text.lstrip("\ufeff") if number == 1 else text, source=source,
+                            line=number)
+        if target is not None:
+            yield target

@@ -1,0 +1,215 @@
+"""The values that flow through the pipeline: targets in, results out, and the options between."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_CONCURRENCY = 64
+DEFAULT_PER_HOST = 8
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 2
+DEFAULT_MAX_REDIRECTS = 10
+DEFAULT_ACCEPT = "200..299"
+DEFAULT_METHOD = "head"
+DEFAULT_BACKOFF = 0.5
+"""Seconds before the first retry; each further retry waits twice as long."""
+DEFAULT_RETRY_WAIT_MAX = 10.0
+"""Cap on one wait between attempts, a server's Retry-After included."""
+
+
+class ErrorKind(enum.StrEnum):
+    """Why a URL failed; `None` on a result means it did not."""
+
+    STATUS = "status"
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    REFUSED = "refused"
+    TLS = "tls"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    INVALID_URL = "invalid_url"
+    DISCONNECTED = "disconnected"
+    PROTOCOL = "protocol"
+    OTHER = "other"
+
+
+class StatusRanges:
+    """A set of HTTP statuses written as ranges, e.g. ``200..299,401``."""
+
+    __slots__ = ("_ranges", "_text")
+
+    def __init__(self, text: str) -> None:
+        ranges: list[tuple[int, int]] = []
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            low_text, sep, high_text = part.partition("..")
+            try:
+                low = int(low_text)
+                high = int(high_text) if sep else low
+            except ValueError:
+                raise ValueError(
+                    f"{part!r} is not a status or a range like 200..299"
+                ) from None
+            if not (100 <= low <= high <= 999):
+                raise ValueError(f"{part!r} is not a range of statuses between 100 and 999")
+            ranges.append((low, high))
+        if not ranges:
+            raise ValueError("no statuses given")
+        self._ranges = tuple(ranges)
+        self._text = ",".join(f"{lo}..{hi}" if lo != hi else str(lo) for lo, hi in ranges)
+
+    def __contains__(self, status: object) -> bool:
+        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self._ranges)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"StatusRanges({self._text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StatusRanges) and other._ranges == self._ranges
+
+    def __hash__(self) -> int:
+        return hash(self._ranges)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One URL line of an input: what to request, and where it came from."""
+
+    url: str = field(repr=False)
+    """The URL to request, credentials included: never show it, show `display` instead."""
+    display: str
+    """The URL as given, with any password masked."""
+    source: str = "-"
+    """The file the line came from (``-`` for standard input)."""
+    line: int = 0
+    problem: str | None = None
+    """Why the line cannot be checked (it then fails as `invalid_url` without a request)."""
+
+    @classmethod
+    def from_url(cls, url: str, *, source: str = "-", line: int = 0) -> Target:
+        """Build a target from a URL string, masking any password for display."""
+        from .inputs import parse_line
+
+        return parse_line(url, source=source, line=line) or cls(
+            url="", display="", source=source, line=line, problem="empty line"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of checking one URL line; an unreachable URL is a result, not an exception."""
+
+    url: str
+    line: int
+    ok: bool
+    status: int | None = None
+    reason: str | None = None
+    elapsed_ms: float = 0.0
+    final_url: str | None = None
+    redirects: int = 0
+    method: str | None = None
+    attempts: int = 0
+    error_kind: ErrorKind | None = None
+    error: str | None = None
+    file: str = "-"
+
+    FIELDS = (
+        "url",
+        "line",
+        "ok",
+        "status",
+        "reason",
+        "elapsed_ms",
+        "final_url",
+        "redirects",
+        "method",
+        "attempts",
+        "error_kind",
+        "error",
+        "file",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready values, in the documented field order."""
+        return {
+            "url": self.url,
+            "line": self.line,
+            "ok": self.ok,
+            "status": self.status,
+            "reason": self.reason,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "final_url": self.final_url,
+            "redirects": self.redirects,
+            "method": self.method,
+            "attempts": self.attempts,
+            "error_kind": None if self.error_kind is None else str(self.error_kind),
+            "error": self.error,
+            "file": self.file,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """How to check: the knobs of the command line, with the same defaults."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_host: int = DEFAULT_PER_HOST
+    """Connections per host at once; 0 for no per-host limit."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds for one attempt, the whole request."""
+    retries: int = DEFAULT_RETRIES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    accept: StatusRanges = field(default_factory=lambda: StatusRanges(DEFAULT_ACCEPT))
+    method: str = DEFAULT_METHOD
+    """``head`` (HEAD, then GET when HEAD is refused) or ``get``."""
+    user_agent: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    insecure: bool = False
+    backoff: float = DEFAULT_BACKOFF
+    retry_wait_max: float = DEFAULT_RETRY_WAIT_MAX
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.per_host < 0:
+            raise ValueError("per_host must be 0 (no limit) or more")
+        if not self.timeout > 0:
+            raise ValueError("timeout must be more than 0 seconds")
+        if self.retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if self.max_redirects < 0:
+            raise ValueError("max_redirects must be 0 or more")
+        if self.method not in ("head", "get"):
+            raise ValueError("method must be 'head' or 'get'")
+
+
+@dataclass(slots=True)
+class Summary:
+    """Running counts over a stream of results, for the summary line and the exit code."""
+
+    total: int = 0
+    failed: int = 0
+    slowest: CheckResult | None = None
+    wall_s: float = 0.0
+    """Seconds the whole run took."""
+
+    @property
+    def ok(self) -> int:
+        """How many results were fine."""
+        return self.total - self.failed
+
+    def add(self, result: CheckResult) -> None:
+        """Count one more result."""
+        self.total += 1
+        if not result.ok:
+            self.failed += 1
+        if result.status is not None and (
+            self.slowest is None or result.elapsed_ms > self.slowest.elapsed_ms
+        ):
+            self.slowest = result
