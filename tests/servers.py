@@ -34,6 +34,10 @@ class Served:
         return [method for method, seen, _ in self.log if seen == path]
 
 
+SERVED: web.AppKey[Served] = web.AppKey("served", Served)
+"""Where an app run by `serve_app` finds its `Served` (log and state)."""
+
+
 class _LoopThread:
     """An event loop in a daemon thread, for servers that outlive one test's loop."""
 
@@ -58,7 +62,7 @@ def serve_app(
     """Run an aiohttp app on a free port in a background thread for the block."""
     runner_thread = _LoopThread()
     served = Served(host=host, port=0, scheme="https" if ssl_context else "http")
-    app["served"] = served
+    app[SERVED] = served
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
 
     async def start() -> int:
@@ -119,8 +123,10 @@ def demo_app() -> web.Application:
     routes = web.RouteTableDef()
 
     @web.middleware
-    async def record(request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        served: Served = request.app["served"]
+    async def record(
+        request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        served = request.app[SERVED]
         served.log.append((request.method, request.path_qs, dict(request.headers)))
         active = int(served.state.get("active", 0)) + 1  # type: ignore[call-overload]
         served.state["active"] = active
@@ -162,7 +168,7 @@ def demo_app() -> web.Application:
 
     @routes.route("*", "/flaky/{key}")
     async def flaky(request: web.Request) -> web.Response:
-        served: Served = request.app["served"]
+        served = request.app[SERVED]
         key = "flaky:" + request.match_info["key"]
         count = int(served.state.get(key, 0)) + 1  # type: ignore[call-overload]
         served.state[key] = count

@@ -12,7 +12,7 @@ import errno
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -48,13 +48,14 @@ class _Attempt:
 def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
     """Map an exception from one request to an error kind and a one-line message."""
     if isinstance(exc, aiohttp.TooManyRedirects):
-        return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history) - 1} redirects"
+        return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history)} redirects"
     if isinstance(exc, aiohttp.NonHttpUrlRedirectClientError):
-        return ErrorKind.INVALID_URL, f"redirected to a URL that is not http(s): {exc.url}"
+        location = mask_url(str(exc.args[0])) if exc.args else "?"
+        return ErrorKind.INVALID_URL, f"redirected to a URL that is not http(s): {location}"
     if isinstance(exc, aiohttp.InvalidUrlRedirectClientError):
-        return ErrorKind.PROTOCOL, f"redirected to an invalid URL: {exc.url}"
+        return ErrorKind.PROTOCOL, f"redirected to an invalid URL: {mask_url(str(exc.url))}"
     if isinstance(exc, aiohttp.InvalidURL):
-        return ErrorKind.INVALID_URL, f"invalid URL: {exc.url}"
+        return ErrorKind.INVALID_URL, f"invalid URL: {mask_url(str(exc.url))}"
     if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors too
         return ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
@@ -153,8 +154,10 @@ def _should_retry(attempt: _Attempt, options: CheckOptions) -> bool:
     if attempt.error_kind in _RETRY_KINDS:
         return True
     status = attempt.status
-    return status is not None and status not in options.accept and (
-        status == 429 or 500 <= status <= 599
+    return (
+        status is not None
+        and status not in options.accept
+        and (status == 429 or 500 <= status <= 599)
     )
 
 
@@ -230,7 +233,7 @@ def create_session(options: CheckOptions) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=options.concurrency,
         limit_per_host=options.per_host,
-        ssl=False if options.insecure else True,
+        ssl=not options.insecure,
         ttl_dns_cache=300,
     )
     headers = {"User-Agent": options.user_agent or DEFAULT_USER_AGENT}
@@ -255,7 +258,7 @@ async def check_urls(
     options: CheckOptions | None = None,
     *,
     session: aiohttp.ClientSession | None = None,
-) -> AsyncIterator[CheckResult]:
+) -> AsyncGenerator[CheckResult, None]:
     """Check every target over one session and yield each result as soon as it is known.
 
     A bounded pool of workers pulls from a short queue, so memory stays flat however long

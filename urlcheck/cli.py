@@ -56,7 +56,7 @@ class InputFailure(click.ClickException):
         click.echo(f"urlcheck: error: {self.format_message()}", err=True, file=file)
 
 
-class StatusRangesType(click.ParamType):
+class StatusRangesType(click.ParamType[StatusRanges, str]):
     """Click type for ``--accept``: ranges of statuses such as ``200..299,401``."""
 
     name = "RANGES"
@@ -70,10 +70,12 @@ class StatusRangesType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class HeaderType(click.ParamType):
+class HeaderType(click.ParamType[tuple[str, str], str]):
     """Click type for ``--header 'Name: value'``."""
 
     name = "'NAME: VALUE'"
+    envvar_list_splitter = "\n"
+    """Several headers in URLCHECK_HEADER go on separate lines."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
@@ -92,7 +94,7 @@ class _Interrupt:
     """Bridges Ctrl-C from the main thread to the event loop asgiref runs in its own thread."""
 
     requested: bool = False
-    cancel: Callable[[], None] | None = None
+    cancel: Callable[[], object] | None = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:  # a second Ctrl-C: the user wants out now
@@ -124,6 +126,20 @@ class _Run:
     hidden_ok: int = 0
     interrupted: bool = False
     broken_pipe: bool = False
+    overflowed: bool = False
+    """The table outgrew a screen: from then on only failures are kept."""
+
+    def keep(self, result: CheckResult, output: _Output) -> None:
+        """Hold a result for the output printed at the end."""
+        paged = output.format == "table" and not output.show_all
+        if paged and self.overflowed and result.ok:
+            self.hidden_ok += 1
+            return
+        self.kept.append(result)
+        if paged and not self.overflowed and len(self.kept) > output.table_limit:
+            self.overflowed = True
+            self.hidden_ok = sum(r.ok for r in self.kept)
+            self.kept = [r for r in self.kept if not r.ok]
 
 
 @dataclass
@@ -190,18 +206,8 @@ async def _check(
                     except BrokenPipeError:
                         run.broken_pipe = True
                         break
-                elif output.format == "table" and not output.show_all and result.ok:
-                    # Past a screenful only failures are listed, so keep no fine rows then.
-                    if len(run.kept) >= output.table_limit:
-                        run.hidden_ok += 1
-                        continue
-                    run.kept.append(result)
-                    if len(run.kept) > output.table_limit:
-                        run.hidden_ok += sum(r.ok for r in run.kept)
-                        run.kept = [r for r in run.kept if not r.ok]
-                        output.table_limit = 0
                 else:
-                    run.kept.append(result)
+                    run.keep(result, output)
     except asyncio.CancelledError:
         task.uncancel()
         run.interrupted = True
@@ -278,7 +284,9 @@ CONTEXT_SETTINGS = {
 }
 
 
-@click.command(context_settings=CONTEXT_SETTINGS, epilog="""\b
+@click.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
 Exit codes:
   0    every URL is fine
   1    at least one URL failed (an invalid line counts)
@@ -286,11 +294,13 @@ Exit codes:
   130  interrupted (Ctrl-C); what finished is printed
 \b
 Every option can also be set in the environment as URLCHECK_<OPTION>,
-e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""")
+e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
+)
 @click.argument("files", metavar="[FILE]...", nargs=-1, type=click.Path(allow_dash=True))
 @click.option(
     "--format",
     "fmt",
+    envvar="URLCHECK_FORMAT",
     type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
     default="table",
     show_envvar=True,
@@ -358,6 +368,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""")
 @click.option(
     "--header",
     "headers",
+    envvar="URLCHECK_HEADER",
     type=HeaderType(),
     multiple=True,
     show_envvar=True,
@@ -372,6 +383,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""")
 @click.option(
     "--all",
     "show_all",
+    envvar="URLCHECK_ALL",
     is_flag=True,
     show_envvar=True,
     help="Table: list every URL, also when the list is longer than a screen "
@@ -384,7 +396,9 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""")
     show_envvar=True,
     help="Print only failures, and no summary (for cron).",
 )
-@click.version_option(__version__, "--version", prog_name="urlcheck", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", prog_name="urlcheck", message="%(prog)s %(version)s"
+)
 def cli(
     files: tuple[str, ...],
     fmt: str,
@@ -417,7 +431,7 @@ def cli(
 
     from .inputs import open_sources
 
-    stdin = click.get_binary_stream("stdin")
+    stdin = sys.stdin.buffer
     if not files:
         if stdin.isatty():
             raise click.UsageError("give a FILE of URLs, or '-' to read standard input")
@@ -441,15 +455,16 @@ def cli(
         headers=headers,
         insecure=insecure,
     )
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     console = _make_console(stdout)
     output = _Output(
         format=fmt.lower(),
         quiet=quiet,
         show_all=show_all,
         stdout=stdout,
-        table_limit=max(1, (_screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK)
-                        - TABLE_CHROME_ROWS),
+        table_limit=max(
+            1, (_screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK) - TABLE_CHROME_ROWS
+        ),
     )
     file_order = {source.name: index for index, source in enumerate(reader.sources)}
     progress = _make_progress(not quiet)

@@ -1,7 +1,7 @@
 """The exceptions urlcheck raises; an unreachable URL is a result, never one of these.
 
-    UrlcheckError
-    └── InputError   a file or stream cannot be read as a URL list
+UrlcheckError
+└── InputError   a file or stream cannot be read as a URL list
 """
 
 from __future__ import annotations

@@ -268,7 +268,8 @@ def open_sources(names: Iterable[str], stdin: BinaryIO | None = None) -> TargetR
 def read_targets(lines: Iterable[str], source: str = STDIN) -> Iterator[Target]:
     """Targets from already-decoded lines (for library use, e.g. a list in memory)."""
     for number, text in enumerate(lines, start=1):
-        target = parse_line(text.lstrip("\ufeff") if number == 1 else text, source=source,
-                            line=number)
+        target = parse_line(
+            text.lstrip("\ufeff") if number == 1 else text, source=source, line=number
+        )
         if target is not None:
             yield target

@@ -50,9 +50,7 @@ class StatusRanges:
                 low = int(low_text)
                 high = int(high_text) if sep else low
             except ValueError:
-                raise ValueError(
-                    f"{part!r} is not a status or a range like 200..299"
-                ) from None
+                raise ValueError(f"{part!r} is not a status or a range like 200..299") from None
             if not (100 <= low <= high <= 999):
                 raise ValueError(f"{part!r} is not a range of statuses between 100 and 999")
             ranges.append((low, high))

@@ -112,9 +112,7 @@ def summary_text(summary: Summary, *, hidden_ok: int = 0, interrupted: bool = Fa
     text.append(f"{summary.failed} failed", style="bold red" if summary.failed else "")
     text.append(f" · {summary.total} URLs in {summary.wall_s:.2f} s")
     if summary.slowest is not None:
-        text.append(
-            f" · slowest {summary.slowest.elapsed_ms:,.0f} ms {summary.slowest.url}"
-        )
+        text.append(f" · slowest {summary.slowest.elapsed_ms:,.0f} ms {summary.slowest.url}")
     if hidden_ok:
         text.append(f"\n{hidden_ok} fine URLs not shown; --all shows every row", style="dim")
     if interrupted:

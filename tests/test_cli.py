@@ -1,0 +1,381 @@
+"""The command line, through Click's CliRunner; where signals and pipes matter, a real process."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import trustme
+from click.testing import CliRunner, Result
+
+from urlcheck.cli import cli
+from urlcheck.models import CheckResult
+
+from .servers import Served, demo_app, serve_app
+
+FAST = ["--retries", "0", "--timeout", "5"]
+
+
+def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def url_file(tmp_path: Path, *lines: str, name: str = "urls.txt") -> str:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def mixed(tmp_path: Path, server: Served) -> str:
+    return url_file(
+        tmp_path,
+        "# a comment",
+        server.url("/ok"),
+        server.url("/status/404"),
+        "not-a-url",
+        server.url("/redirect/2"),
+    )
+
+
+def test_table_lists_every_url_and_a_summary(mixed: str, server: Served) -> None:
+    result = run(*FAST, mixed)
+    assert result.exit_code == 1
+    out = result.stdout
+    for path in ("/ok", "/status/404", "/redirect/2"):
+        assert server.url(path) in out
+    assert "404 Not Found" in out
+    assert "invalid_url" in out
+    assert f"2 → {server.url('/redirect/0')}" in out
+    assert "2 ok · 2 failed · 4 URLs in" in out
+    assert "\x1b[" not in out  # no colour when not a terminal
+
+
+def test_all_fine_exits_0(tmp_path: Path, server: Served) -> None:
+    result = run(*FAST, url_file(tmp_path, server.url("/ok"), server.url("/head405")))
+    assert result.exit_code == 0
+    assert "2 ok · 0 failed" in result.stdout
+
+
+def test_json_is_an_array_of_the_documented_fields_in_input_order(mixed: str) -> None:
+    result = run(*FAST, "--format", "json", mixed)
+    data = json.loads(result.stdout)
+    assert [d["line"] for d in data] == [2, 3, 4, 5]
+    assert all(list(d) == list(CheckResult.FIELDS) for d in data)
+    assert [d["ok"] for d in data] == [True, False, False, True]
+    assert [d["error_kind"] for d in data] == [None, "status", "invalid_url", None]
+    assert data[2]["error"].endswith("urls.txt:4: not a URL: no http:// or https:// scheme")
+    assert result.exit_code == 1
+
+
+def test_jsonl_streams_one_object_per_line(mixed: str) -> None:
+    result = run(*FAST, "--format", "jsonl", mixed)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(r["line"] for r in records) == [2, 3, 4, 5]
+
+
+def test_csv_has_a_header_and_one_row_per_line(mixed: str) -> None:
+    result = run(*FAST, "--format", "csv", mixed)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [int(r["line"]) for r in rows] == [2, 3, 4, 5]
+    assert rows[1]["status"] == "404"
+
+
+def test_quiet_prints_only_failures(mixed: str, server: Served, tmp_path: Path) -> None:
+    result = run(*FAST, "--quiet", mixed)
+    assert result.exit_code == 1
+    assert server.url("/status/404") in result.stdout
+    assert server.url("/ok") not in result.stdout
+    assert "failed ·" not in result.stdout
+    quiet_jsonl = run(*FAST, "-q", "--format", "jsonl", mixed)
+    assert {json.loads(x)["line"] for x in quiet_jsonl.stdout.splitlines()} == {3, 4}
+    fine = run(*FAST, "-q", url_file(tmp_path, server.url("/ok"), name="fine.txt"))
+    assert (fine.exit_code, fine.stdout) == (0, "")
+
+
+def test_long_lists_show_failures_only_unless_all(tmp_path: Path, server: Served) -> None:
+    lines = [server.url(f"/ok?n={n}") for n in range(40)] + [server.url("/status/500")]
+    path = url_file(tmp_path, *lines)
+    short = run(*FAST, path)
+    assert server.url("/status/500") in short.stdout
+    assert server.url("/ok?n=3") not in short.stdout
+    assert "40 fine URLs not shown" in short.stdout
+    full = run(*FAST, "--all", path)
+    assert all(line in full.stdout for line in lines)
+
+
+def test_stdin_with_dash_and_without_files(server: Served) -> None:
+    for args in (["-"], []):
+        result = run(*FAST, "--format", "jsonl", *args, input=server.url("/ok") + "\n")
+        assert result.exit_code == 0
+        record = json.loads(result.stdout)
+        assert (record["file"], record["line"], record["ok"]) == ("<stdin>", 1, True)
+
+
+def test_missing_file_alone_is_an_input_error(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nope.txt"))
+    assert result.exit_code == 2
+    assert "nope.txt: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_file_beside_a_good_one_still_checks_the_good_one(
+    tmp_path: Path, server: Served
+) -> None:
+    good = url_file(tmp_path, server.url("/ok"))
+    result = run(*FAST, str(tmp_path / "nope.txt"), good)
+    assert result.exit_code == 1
+    assert "nope.txt: no such file" in result.stderr
+    assert "1 ok · 0 failed" in result.stdout
+
+
+def test_a_directory_and_an_empty_list_are_input_errors(tmp_path: Path) -> None:
+    directory = run(str(tmp_path))
+    assert directory.exit_code == 2
+    assert "is a directory" in directory.stderr
+    empty = run(url_file(tmp_path, "# nothing here", ""))
+    assert empty.exit_code == 2
+    assert "no URLs found" in empty.stderr
+    assert empty.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--concurrency", "0"], "--concurrency"),
+        (["--per-host", "-1"], "--per-host"),
+        (["--timeout", "0"], "--timeout"),
+        (["--retries", "x"], "--retries"),
+        (["--accept", "ok"], "--accept"),
+        (["--header", "no colon"], "--header"),
+        (["--method", "post"], "--method"),
+        (["--format", "xml"], "--format"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_option(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(cli, [*args, url_file(tmp_path, "http://a.test/")])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_accept_timeout_retries_and_redirect_options(tmp_path: Path, server: Served) -> None:
+    path = url_file(tmp_path, server.url("/status/404"))
+    assert run(*FAST, "--accept", "200..299,404", path).exit_code == 0
+    slow = run(
+        "--retries",
+        "0",
+        "--timeout",
+        "0.3",
+        "--format",
+        "jsonl",
+        url_file(tmp_path, server.url("/slow?delay=3"), name="slow.txt"),
+    )
+    assert json.loads(slow.stdout)["error_kind"] == "timeout"
+    flaky = run(
+        "--retries",
+        "2",
+        "--method",
+        "get",
+        "--format",
+        "jsonl",
+        url_file(tmp_path, server.url("/flaky/x?fail=1"), name="flaky.txt"),
+    )
+    assert json.loads(flaky.stdout)["attempts"] == 2
+    loop = run(
+        *FAST,
+        "--max-redirects",
+        "3",
+        "--format",
+        "jsonl",
+        url_file(tmp_path, server.url("/redirect/5"), name="redir.txt"),
+    )
+    assert json.loads(loop.stdout)["error_kind"] == "too_many_redirects"
+
+
+def test_method_user_agent_and_headers_reach_the_server(tmp_path: Path, server: Served) -> None:
+    path = url_file(tmp_path, server.url("/ok"))
+    result = run(
+        *FAST,
+        "--method",
+        "GET",
+        "--user-agent",
+        "probe/2",
+        "--header",
+        "X-One: 1",
+        "--header",
+        "X-Two:  two words",
+        path,
+    )
+    assert result.exit_code == 0
+    method, _, headers = server.log[-1]
+    assert method == "GET"
+    assert headers["User-Agent"] == "probe/2"
+    assert (headers["X-One"], headers["X-Two"]) == ("1", "two words")
+
+
+def test_concurrency_and_per_host_options_bound_the_load(tmp_path: Path, server: Served) -> None:
+    path = url_file(tmp_path, *(server.url(f"/slow?delay=0.2&n={n}") for n in range(8)))
+    run(*FAST, "--concurrency", "2", "--per-host", "0", path)
+    assert server.state["peak"] == 2
+    server.state["peak"] = 0
+    run(*FAST, "--concurrency", "8", "--per-host", "3", path)
+    assert server.state["peak"] == 3
+
+
+def test_every_option_has_an_environment_variable(tmp_path: Path, server: Served) -> None:
+    path = url_file(tmp_path, server.url("/status/404"))
+    env = {
+        "URLCHECK_ACCEPT": "404",
+        "URLCHECK_FORMAT": "jsonl",
+        "URLCHECK_RETRIES": "0",
+        "URLCHECK_HEADER": "X-Env: yes",
+    }
+    result = run(path, env=env)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["ok"] is True
+    assert server.log[-1][2]["X-Env"] == "yes"
+
+
+def test_insecure_skips_certificate_checks(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    context = __import__("ssl").create_default_context(__import__("ssl").Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with serve_app(demo_app(), ssl_context=context) as tls:
+        path = url_file(tmp_path, tls.url("/ok"))
+        strict = run(*FAST, "--format", "jsonl", path)
+        assert json.loads(strict.stdout)["error_kind"] == "tls"
+        relaxed = run(*FAST, "--format", "jsonl", "--insecure", path)
+        assert json.loads(relaxed.stdout)["ok"] is True
+
+
+def test_passwords_never_appear_in_any_format(tmp_path: Path, server: Served) -> None:
+    secret_url = server.url("/auth").replace("://", "://user:s3cret@")
+    path = url_file(tmp_path, secret_url, "ftp://user:s3cret@example.com/", "u:s3cret@host")
+    for fmt in ("table", "json", "jsonl", "csv"):
+        result = run(*FAST, "--format", fmt, path)
+        assert "s3cret" not in result.stdout + result.stderr
+        assert "user:***@" in result.stdout
+
+
+def test_help_documents_every_option_and_the_exit_codes() -> None:
+    result = run("-h")
+    assert result.exit_code == 0
+    for param in cli.params:
+        if isinstance(param, __import__("click").Option):
+            assert param.help, f"{param.name} has no help text"
+            assert param.opts[-1] in result.stdout
+    assert "Examples:" in result.stdout
+    assert "130" in result.stdout
+    assert "URLCHECK_" in result.stdout
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("urlcheck ")
+
+
+# Real processes: signals, pipes, start-up cost.
+
+
+def urlcheck_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "urlcheck", *args]
+
+
+def test_python_dash_m_runs_the_command(tmp_path: Path, server: Served) -> None:
+    proc = subprocess.run(
+        urlcheck_cmd(*FAST, url_file(tmp_path, server.url("/ok"))),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0
+    assert "1 ok · 0 failed" in proc.stdout
+
+
+def test_version_imports_neither_the_network_stack_nor_flask() -> None:
+    code = (
+        "import sys; from urlcheck.cli import main; sys.argv=['urlcheck','--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('aiohttp','rich','flask','waitress') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_checking_does_not_import_flask(tmp_path: Path, server: Served) -> None:
+    code = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: sys.stderr.write('MODULES ' + str("
+        "sorted(m for m in ('flask','waitress') if m in sys.modules)) + '\\n'))\n"
+        "from urlcheck.cli import main; main()"
+    )
+    path = url_file(tmp_path, server.url("/ok"))
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *FAST, path], capture_output=True, text=True, timeout=60
+    )
+    assert "MODULES []" in proc.stderr
+
+
+@pytest.fixture
+def slow_list(tmp_path: Path, server: Served) -> str:
+    return url_file(
+        tmp_path,
+        server.url("/ok"),
+        server.url("/status/404"),
+        *(server.url(f"/slow?delay=60&n={n}") for n in range(5)),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "json", "csv"])
+def test_ctrl_c_stops_promptly_prints_what_finished_and_exits_130(
+    slow_list: str, server: Served, fmt: str
+) -> None:
+    proc = subprocess.Popen(
+        urlcheck_cmd(*FAST, "--format", fmt, slow_list),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while len(server.log) < 7 and time.monotonic() < deadline:  # every check is under way
+        time.sleep(0.05)
+    time.sleep(0.3)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    took = time.monotonic() - sent
+    assert proc.returncode == 130
+    assert took < 1.5, f"took {took:.2f} s to stop"
+    assert "Traceback" not in err
+    assert server.url("/ok") in out
+    assert server.url("/status/404") in out
+    assert server.url("/slow?delay=60&n=0") not in out
+
+
+def test_a_closed_pipe_ends_the_run_quietly(tmp_path: Path, server: Served) -> None:
+    path = url_file(tmp_path, *(server.url(f"/ok?n={n}") for n in range(300)))
+    for fmt in ("jsonl", "table", "csv"):
+        command = " ".join(urlcheck_cmd(*FAST, "--all", "--format", fmt, path))
+        proc = subprocess.run(
+            f"{command} | head -1",
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONUNBUFFERED": "0"},
+        )
+        assert proc.stdout.count("\n") == 1
+        assert proc.stderr == "", proc.stderr

@@ -1,0 +1,165 @@
+"""Lines → targets: comments, blanks, BOM, CRLF, bad bytes, masking, file errors."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from urlcheck.errors import InputError
+from urlcheck.inputs import (
+    MAX_LINE_BYTES,
+    iter_stream,
+    mask_url,
+    open_source,
+    open_sources,
+    parse_line,
+    read_targets,
+    secrets_in,
+    url_problem,
+)
+
+
+def targets_of(data: bytes, source: str = "f.txt") -> list:
+    return list(iter_stream(io.BytesIO(data), source))
+
+
+def test_blank_and_comment_lines_are_skipped_and_lines_keep_their_numbers() -> None:
+    targets = targets_of(
+        b"# header\n\nhttp://a.test/\n   \n  # indented comment\nhttp://b.test/x\n"
+    )
+    assert [(t.url, t.line) for t in targets] == [("http://a.test/", 3), ("http://b.test/x", 6)]
+    assert all(t.problem is None for t in targets)
+
+
+def test_bom_crlf_and_surrounding_white_space_are_handled() -> None:
+    targets = targets_of(b"\xef\xbb\xbf  http://a.test/\r\n\thttp://b.test/ \r\n")
+    assert [t.url for t in targets] == ["http://a.test/", "http://b.test/"]
+    assert all(t.problem is None for t in targets)
+
+
+def test_undecodable_bytes_spoil_only_their_own_line() -> None:
+    targets = targets_of(b"http://a.test/\nhttp://b.test/caf\xe9\nhttp://c.test/\n")
+    assert [t.problem is None for t in targets] == [True, False, True]
+    bad = targets[1]
+    assert bad.line == 2
+    assert bad.problem is not None
+    assert bad.problem.startswith("f.txt:2: ")
+    assert "UTF-8" in bad.problem
+
+
+def test_an_over_long_line_is_reported_without_being_kept() -> None:
+    long_line = b"http://a.test/" + b"x" * (MAX_LINE_BYTES * 3) + b"\n"
+    targets = targets_of(b"http://first.test/\n" + long_line + b"http://last.test/\n")
+    assert [t.line for t in targets] == [1, 2, 3]
+    assert targets[1].problem is not None
+    assert "bytes long" in targets[1].problem
+    assert len(targets[1].display) < 200
+    assert targets[2].problem is None
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("www.example.com", "did you mean https://www.example.com"),
+        ("javascript:alert(1)", "unsupported scheme 'javascript'"),
+        ("file:///etc/passwd", "unsupported scheme 'file'"),
+        ("ftp://example.com/", "unsupported scheme 'ftp'"),
+        ("http://", "no host"),
+        ("http://[::1", "cannot parse"),
+        ("http://example.com:99999/", "cannot parse"),
+        ("http://exa\x01mple.com/", "control characters"),
+        ("http://a.test/ trailing words", "unexpected text after the URL"),
+    ],
+)
+def test_unusable_lines_become_problems_naming_file_and_line(line: str, fragment: str) -> None:
+    target = parse_line(line, source="list.txt", line=7)
+    assert target is not None
+    assert target.problem is not None
+    assert target.problem.startswith("list.txt:7: ")
+    assert fragment in target.problem
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "https://example.com/a/b?c=d#e",
+        "HTTPS://EXAMPLE.COM/",
+        "http://[::1]:8080/x",
+        "http://127.0.0.1:8000/",
+        "https://bücher.example/straße",
+        "http://user:pass@example.com/",
+    ],
+)
+def test_usable_urls_have_no_problem(url: str) -> None:
+    assert url_problem(url) is None
+
+
+def test_password_is_masked_for_display_but_kept_for_the_request() -> None:
+    target = parse_line("https://user:s3cret@example.com/path")
+    assert target is not None
+    assert target.url == "https://user:s3cret@example.com/path"
+    assert target.display == "https://user:***@example.com/path"
+    assert "s3cret" not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("https://u:p@h/", "https://u:***@h/"),
+        ("https://u:p@ss@h/x@y", "https://u:***@h/x@y"),
+        ("https://token@h/", "https://token@h/"),
+        ("https://h/a:b@c", "https://h/a:b@c"),
+        ("u:secret@h.example", "u:***@h.example"),
+        ("http://u:pw@[::1", "http://u:***@[::1"),
+    ],
+)
+def test_mask_url(given: str, shown: str) -> None:
+    assert mask_url(given) == shown
+
+
+def test_secrets_in_gives_raw_and_decoded_password() -> None:
+    assert secrets_in("https://u:p%40ss@h/") == ("p%40ss", "p@ss")
+    assert secrets_in("https://h/") == ()
+
+
+def test_a_line_with_a_password_that_is_invalid_never_shows_the_password() -> None:
+    target = parse_line("ftp://user:hunter2@example.com/", source="f", line=1)
+    assert target is not None
+    assert target.problem is not None
+    assert "hunter2" not in target.problem
+    assert "hunter2" not in target.display
+
+
+def test_open_source_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"missing\.txt: no such file"):
+        open_source(str(tmp_path / "missing.txt"))
+    with pytest.raises(InputError, match="is a directory"):
+        open_source(str(tmp_path))
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    with pytest.raises(InputError, match="binary"):
+        open_source(str(binary))
+
+
+def test_open_sources_keeps_going_past_a_bad_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("http://a.test/\nhttp://b.test/\n")
+    reader = open_sources([str(tmp_path / "nope.txt"), str(good)])
+    assert len(reader.errors) == 1
+    assert "nope.txt" in reader.errors[0]
+    assert [t.url for t in reader] == ["http://a.test/", "http://b.test/"]
+    assert reader.lines == 2
+    assert reader.finished
+
+
+def test_stdin_source_reads_the_given_stream() -> None:
+    reader = open_sources(["-"], io.BytesIO(b"http://a.test/\n"))
+    assert [(t.url, t.source) for t in reader] == [("http://a.test/", "<stdin>")]
+
+
+def test_read_targets_from_strings() -> None:
+    targets = list(read_targets(["\ufeffhttp://a.test/", "# c", "", "bad"], source="mem"))
+    assert [(t.line, t.problem is None) for t in targets] == [(1, True), (4, False)]
