@@ -503,6 +503,21 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-def main() -> None:
+SUBCOMMANDS: dict[str, str] = {}
+"""Commands beside the check itself (``urlcheck NAME …``) → "module:command", imported on use.
+
+The check takes bare FILE arguments, so a Click group cannot tell ``urlcheck history`` from a
+file named ``history``; a name here wins (write ``./history`` for such a file)."""
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the `urlcheck` console script."""
-    cli(prog_name="urlcheck")
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in SUBCOMMANDS:
+        import importlib
+
+        module, _, name = SUBCOMMANDS[args[0]].partition(":")
+        command: click.Command = getattr(importlib.import_module(module, __package__), name)
+        command.main(args[1:], prog_name=f"urlcheck {args[0]}", auto_envvar_prefix="URLCHECK")
+        return
+    cli.main(args, prog_name="urlcheck")

@@ -82,13 +82,15 @@ def _redirect_text(result: CheckResult) -> str:
 
 def results_table(results: Sequence[CheckResult], *, title: str | None = None) -> Table:
     """The status table: URL, status, time with a bar, redirects → final URL, error."""
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    table = Table(
+        box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False
+    )
     table.add_column("URL", overflow="fold")
     table.add_column("Status", no_wrap=True)
     table.add_column("Time", justify="right", no_wrap=True)
     table.add_column("Redirects", overflow="fold")
     table.add_column("Error", overflow="fold")
-    longest = max((r.elapsed_ms for r in results if r.status is not None), default=0.0)
+    longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
     for result in results:
         timing = Text()
         if result.attempts:
