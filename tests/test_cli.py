@@ -379,3 +379,36 @@ def test_a_closed_pipe_ends_the_run_quietly(tmp_path: Path, server: Served) -> N
         )
         assert proc.stdout.count("\n") == 1
         assert proc.stderr == "", proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["junit", "prometheus", "markdown"])
+def test_ci_formats_cover_every_line(fmt: str, mixed: str) -> None:
+    result = run(*FAST, "--format", fmt, mixed)
+    assert result.exit_code == 1
+    out = result.stdout
+    assert {
+        "junit": out.count("<testcase "),
+        "prometheus": out.count("probe_success{"),
+        "markdown": sum(line.startswith(("| ✅", "| ❌")) for line in out.splitlines()),
+    }[fmt] == 4
+
+
+def test_output_file_is_written_atomically_for_every_format(tmp_path: Path, mixed: str) -> None:
+    for fmt in ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown"):
+        target = tmp_path / f"report.{fmt}"
+        target.write_text("old report")
+        result = run(*FAST, "--format", fmt, "--output", str(target), mixed)
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        written = target.read_text()
+        assert "old report" not in written
+        assert "not-a-url" in written
+        assert target.stat().st_mode & 0o044 == 0o044  # readable by a metrics collector
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_output_to_a_missing_directory_is_an_input_error(tmp_path: Path, mixed: str) -> None:
+    result = run("--output", str(tmp_path / "no" / "such" / "dir" / "out.txt"), mixed)
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr
+    assert run("--output", str(tmp_path), mixed).exit_code == 2

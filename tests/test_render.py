@@ -17,6 +17,9 @@ from urlcheck.render import (
     to_csv,
     to_json,
     to_jsonl,
+    to_junit,
+    to_markdown,
+    to_prometheus,
 )
 
 OK = CheckResult(
@@ -120,3 +123,93 @@ def test_summary_line() -> None:
     assert "2 ok · 1 failed · 3 URLs in 10.20 s" in text
     assert "slowest 480 ms http://b.test/" in text
     assert "5 fine URLs not shown" in text
+
+
+def test_junit_validates_against_the_ci_schema_and_marks_failures() -> None:
+    import xml.etree.ElementTree as ET
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import xmlschema
+
+    hostile = CheckResult(
+        url='https://d.test/?q=<x>&"y"',
+        line=4,
+        ok=False,
+        status=500,
+        reason="<b>Oops</b>",
+        elapsed_ms=5.0,
+        method="GET",
+        attempts=1,
+        error_kind=ErrorKind.STATUS,
+        error="status 500 is not accepted & <bad>",
+        file="other.txt",
+    )
+    xml = to_junit([*RESULTS, hostile], started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    schema = xmlschema.XMLSchema(Path(__file__).parent / "data" / "junit.xsd")
+    schema.validate(xml)
+    root = ET.fromstring(xml)
+    suites = root.findall("testsuite")
+    assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in suites] == [
+        ("f.txt", "3", "1"),
+        ("other.txt", "1", "1"),
+    ]
+    assert suites[0].get("timestamp") == "2026-01-02T03:04:05"
+    cases = root.findall("testsuite/testcase")
+    assert len(cases) == 4
+    failure = cases[3].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "status"
+    assert failure.get("message") == "status 500 is not accepted & <bad>"
+
+
+def test_prometheus_parses_and_has_one_series_per_url() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    hostile = CheckResult(
+        url='https://e.test/"quoted"\\back',
+        line=9,
+        ok=True,
+        status=200,
+        elapsed_ms=250.0,
+        attempts=1,
+    )
+    duplicate = CheckResult(url=OK.url, line=7, ok=True, status=200, elapsed_ms=1.0, attempts=1)
+    text = to_prometheus([*RESULTS, hostile, duplicate])
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert set(families) == {
+        "probe_success",
+        "probe_http_status_code",
+        "probe_duration_seconds",
+        "probe_http_redirects",
+    }
+    success = {s.labels["url"]: s.value for s in families["probe_success"].samples}
+    assert success == {OK.url: 1.0, MOVED.url: 1.0, DOWN.url: 0.0, hostile.url: 1.0}
+    status = {s.labels["url"]: s.value for s in families["probe_http_status_code"].samples}
+    assert status[DOWN.url] == 0.0
+    duration = {s.labels["url"]: s.value for s in families["probe_duration_seconds"].samples}
+    assert duration[OK.url] == 0.1205
+    redirects = {s.labels["url"]: s.value for s in families["probe_http_redirects"].samples}
+    assert redirects[MOVED.url] == 2.0
+
+
+def test_markdown_table_escapes_pipes_and_marks_failures() -> None:
+    piped = CheckResult(
+        url="https://f.test/a|b",
+        line=1,
+        ok=False,
+        status=404,
+        reason="Not Found",
+        elapsed_ms=3.0,
+        attempts=1,
+        error_kind=ErrorKind.STATUS,
+        error="status 404 | not accepted",
+    )
+    text = to_markdown([OK, piped])
+    lines = text.splitlines()
+    assert lines[0].startswith("| | URL | Status")
+    assert lines[2].startswith("| ✅ | https://a.test/ | 200 OK |")
+    assert "https://f.test/a\\|b" in lines[3]
+    assert "status 404 \\| not accepted" in lines[3]
+    assert lines[3].startswith("| ❌ |")
+    assert all(line.count("|") - line.count("\\|") == 7 for line in lines)

@@ -10,10 +10,13 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 
     from .inputs import TargetReader
 
-FORMAT_CHOICES = ("table", "json", "jsonl", "csv")
+FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 SCREEN_ROWS_FALLBACK = 24
 TABLE_CHROME_ROWS = 8
 """Lines the table header, summary and prompt take around the rows."""
@@ -126,6 +129,7 @@ class _Run:
     hidden_ok: int = 0
     interrupted: bool = False
     broken_pipe: bool = False
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     overflowed: bool = False
     """The table outgrew a screen: from then on only failures are kept."""
 
@@ -222,16 +226,25 @@ def _order_key(files: dict[str, int]) -> Callable[[CheckResult], tuple[int, int]
 
 
 def _print_results(run: _Run, output: _Output, console: Console, files: dict[str, int]) -> None:
-    from .render import csv_header, results_table, summary_text, to_csv_row, to_json
+    import socket
+
+    from . import render
 
     rows = sorted(run.kept, key=_order_key(files))
     if output.format == "json":
-        output.stdout.write(to_json(rows) + "\n")
+        output.stdout.write(render.to_json(rows) + "\n")
     elif output.format == "csv":
-        output.stdout.write(csv_header())
-        for row in rows:
-            output.stdout.write(to_csv_row(row))
+        output.stdout.write(render.to_csv(rows))
+    elif output.format == "junit":
+        output.stdout.write(
+            render.to_junit(rows, started=run.started_at, hostname=socket.gethostname())
+        )
+    elif output.format == "prometheus":
+        output.stdout.write(render.to_prometheus(rows))
+    elif output.format == "markdown":
+        output.stdout.write(render.to_markdown(rows, None if output.quiet else run.summary))
     elif output.format == "table":
+        results_table, summary_text = render.results_table, render.summary_text
         if rows:
             console.print(results_table(rows))
         if not output.quiet:
@@ -304,7 +317,19 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
     default="table",
     show_envvar=True,
-    help="Output: a table, a JSON array, JSON lines (streamed as checks finish) or CSV.",
+    help="Output: a table, a JSON array, JSON lines (streamed as checks finish), CSV, "
+    "JUnit XML, Prometheus text (node_exporter textfile format) or a Markdown table.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    envvar="URLCHECK_OUTPUT",
+    metavar="FILE",
+    default=None,
+    show_envvar=True,
+    help="Write the output to FILE instead of standard output; the file is replaced "
+    "atomically when the run ends (safe for a Prometheus textfile collector).",
 )
 @click.option(
     "--concurrency",
@@ -402,6 +427,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
 def cli(
     files: tuple[str, ...],
     fmt: str,
+    output_path: str | None,
     concurrency: int,
     per_host: int,
     timeout: float,
@@ -427,8 +453,6 @@ def cli(
       urlcheck --quiet --timeout 5 /etc/urlcheck/urls.txt || notify-someone
       urlcheck --accept '200..299,401' --header 'Authorization: Bearer $TOKEN' urls.txt
     """
-    from asgiref.sync import async_to_sync
-
     from .inputs import open_sources
 
     stdin = sys.stdin.buffer
@@ -441,7 +465,6 @@ def cli(
         click.echo(f"urlcheck: error: {message}", err=True)
     if not reader.sources:
         raise InputFailure("nothing to check")
-    shown_errors = len(reader.errors)
 
     options = CheckOptions(
         concurrency=concurrency,
@@ -455,16 +478,31 @@ def cli(
         headers=headers,
         insecure=insecure,
     )
-    stdout = sys.stdout
+    with contextlib.closing(reader), _open_output(output_path) as stdout:
+        status = _run(reader, options, fmt.lower(), quiet, show_all, stdout)
+    sys.exit(status)
+
+
+def _run(
+    reader: TargetReader,
+    options: CheckOptions,
+    fmt: str,
+    quiet: bool,
+    show_all: bool,
+    stdout: IO[str],
+) -> ExitStatus:
+    """Check everything the reader yields, print the results, and say how the run ended."""
+    from asgiref.sync import async_to_sync
+
+    shown_errors = len(reader.errors)
     console = _make_console(stdout)
+    rows = _screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK
     output = _Output(
-        format=fmt.lower(),
+        format=fmt,
         quiet=quiet,
         show_all=show_all,
         stdout=stdout,
-        table_limit=max(
-            1, (_screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK) - TABLE_CHROME_ROWS
-        ),
+        table_limit=max(1, rows - TABLE_CHROME_ROWS),
     )
     file_order = {source.name: index for index, source in enumerate(reader.sources)}
     progress = _make_progress(not quiet)
@@ -477,7 +515,7 @@ def cli(
         click.echo(f"urlcheck: error: {message}", err=True)
     if run.broken_pipe:
         _silence_stdout()
-        sys.exit(ExitStatus.BROKEN_PIPE)
+        return ExitStatus.BROKEN_PIPE
     if run.summary.total == 0 and not run.interrupted:
         names = ", ".join(source.name for source in reader.sources)
         raise InputFailure(f"no URLs found in {names}")
@@ -485,15 +523,40 @@ def cli(
         _print_results(run, output, console, file_order)
     except BrokenPipeError:
         _silence_stdout()
-        sys.exit(ExitStatus.BROKEN_PIPE)
-    sys.exit(
-        exit_status(
-            checked=run.summary.total,
-            failed=run.summary.failed,
-            input_errors=len(reader.errors),
-            interrupted=run.interrupted,
-        )
+        return ExitStatus.BROKEN_PIPE
+    return exit_status(
+        checked=run.summary.total,
+        failed=run.summary.failed,
+        input_errors=len(reader.errors),
+        interrupted=run.interrupted,
     )
+
+
+@contextlib.contextmanager
+def _open_output(path: str | None) -> Iterator[IO[str]]:
+    """Standard output, or FILE written atomically: a temporary file renamed when complete."""
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputFailure(f"cannot write {path}: it is a directory")
+    try:
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as exc:
+        raise InputFailure(f"cannot write {path}: {exc.strerror or exc}") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from collectors
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+        try:
+            yield stream
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    os.replace(temporary, target)
 
 
 def _silence_stdout() -> None:

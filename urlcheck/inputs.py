@@ -235,6 +235,11 @@ class TargetReader:
     """URL lines read so far (invalid ones included)."""
     finished: bool = False
 
+    def close(self) -> None:
+        """Close every source (reading them to the end closes each one already)."""
+        for source in self.sources:
+            source.close()
+
     def __iter__(self) -> Iterator[Target]:
         try:
             for source in self.sources:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from rich import box
 from rich.table import Table
@@ -13,7 +14,7 @@ from rich.text import Text
 
 from .models import CheckResult, Summary
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 BAR_WIDTH = 8
 _BAR_EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -120,3 +121,125 @@ def summary_text(summary: Summary, *, hidden_ok: int = 0, interrupted: bool = Fa
     if interrupted:
         text.append("\ninterrupted: only the checks that finished are shown", style="yellow")
     return text
+
+
+def _unique_by_url(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """One result per URL (its first line): metric series must not repeat a label set."""
+    seen: dict[str, CheckResult] = {}
+    for result in results:
+        seen.setdefault(result.url, result)
+    return list(seen.values())
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value, escaped as the text exposition format requires."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+PROMETHEUS_METRICS = (
+    ("probe_success", "Whether the URL's check succeeded (1) or failed (0)."),
+    ("probe_http_status_code", "Final HTTP status code; 0 when there was no response."),
+    ("probe_duration_seconds", "Seconds the whole check took, retries and redirects included."),
+    ("probe_http_redirects", "Number of redirects followed."),
+)
+
+
+def _metric_values(result: CheckResult) -> dict[str, float]:
+    return {
+        "probe_success": 1.0 if result.ok else 0.0,
+        "probe_http_status_code": float(result.status or 0),
+        "probe_duration_seconds": result.elapsed_ms / 1000,
+        "probe_http_redirects": float(result.redirects),
+    }
+
+
+def to_prometheus(results: Iterable[CheckResult]) -> str:
+    """Prometheus text exposition, blackbox_exporter names, one series per URL (`url` label)."""
+    unique = _unique_by_url(results)
+    values = [(_label(r.url), _metric_values(r)) for r in unique]
+    lines: list[str] = []
+    for name, help_text in PROMETHEUS_METRICS:
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        lines.extend(f'{name}{{url="{url}"}} {numbers[name]:g}' for url, numbers in values)
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "\\`")
+
+
+def to_markdown(results: Sequence[CheckResult], summary: Summary | None = None) -> str:
+    """A Markdown table for pull-request comments, failures marked, then the summary."""
+    lines = ["| | URL | Status | Time | Redirects | Error |", "|---|---|---|---:|---|---|"]
+    for r in results:
+        status = "" if r.status is None else f"{r.status} {r.reason or ''}".strip()
+        timing = f"{r.elapsed_ms:,.0f} ms" if r.attempts else ""
+        lines.append(
+            "| "
+            + " | ".join(
+                _markdown_cell(cell)
+                for cell in (
+                    "✅" if r.ok else "❌",
+                    r.url,
+                    status or str(r.error_kind or ""),
+                    timing,
+                    _redirect_text(r),
+                    r.error or "",
+                )
+            )
+            + " |"
+        )
+    if summary is not None:
+        lines.append("")
+        lines.append(_markdown_cell(summary_text(summary).plain))
+    return "\n".join(lines) + "\n"
+
+
+def to_junit(
+    results: Sequence[CheckResult], *, started: datetime, hostname: str = "localhost"
+) -> str:
+    """JUnit XML (the Ant/Jenkins schema): a testsuite per input file, a testcase per URL line."""
+    from xml.etree import ElementTree as ET
+
+    suites = ET.Element("testsuites")
+    by_file: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_file.setdefault(result.file, []).append(result)
+    stamp = started.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    for number, (file, cases) in enumerate(by_file.items()):
+        failures = sum(not c.ok for c in cases)
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=file,
+            package="urlcheck",
+            id=str(number),
+            timestamp=stamp,
+            hostname=hostname or "localhost",
+            tests=str(len(cases)),
+            failures=str(failures),
+            errors="0",
+            time=f"{sum(c.elapsed_ms for c in cases) / 1000:.3f}",
+        )
+        ET.SubElement(suite, "properties")
+        for case in cases:
+            element = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"line {case.line}: {case.url}",
+                classname=f"urlcheck.{file}",
+                time=f"{case.elapsed_ms / 1000:.3f}",
+            )
+            if not case.ok:
+                failure = ET.SubElement(
+                    element,
+                    "failure",
+                    type=str(case.error_kind or "failure"),
+                    message=case.error or "",
+                )
+                failure.text = to_jsonl(case)
+        ET.SubElement(suite, "system-out")
+        ET.SubElement(suite, "system-err")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
