@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from .history import Recorder
     from .inputs import TargetReader
 
 FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
@@ -90,6 +91,22 @@ class HeaderType(click.ParamType[tuple[str, str], str]):
         if any(ch in text for ch in "\r\n"):
             self.fail(f"the value of header {name!r} has a line break", param, ctx)
         return (name, text.strip())
+
+
+class DurationType(click.ParamType[float, str]):
+    """Click type for durations such as ``30d``, ``24h``, ``15m``: converted to seconds."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float):
+            return float(value)
+        from .history import parse_duration
+
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 @dataclass
@@ -155,6 +172,8 @@ class _Output:
     show_all: bool
     stdout: IO[str]
     table_limit: int
+    recorder: Recorder | None = None
+    """Where every result is also recorded (``--db``), if anywhere."""
 
     def keeps(self, result: CheckResult) -> bool:
         """Whether a result is shown at all (``--quiet`` shows only failures)."""
@@ -195,6 +214,8 @@ async def _check(
         async with contextlib.aclosing(check_urls(reader, options)) as results:
             async for result in results:
                 run.summary.add(result)
+                if output.recorder is not None:
+                    output.recorder.add(result)
                 if progress is not None and task_id is not None:
                     progress.update(
                         task_id,
@@ -406,6 +427,23 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     help="Do not verify TLS certificates.",
 )
 @click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    show_envvar=True,
+    help="Record every result in this SQLite history (see 'urlcheck history --help'); "
+    "safe when cron runs overlap.",
+)
+@click.option(
+    "--keep",
+    type=DurationType(),
+    default=None,
+    metavar="DURATION",
+    show_envvar=True,
+    help="With --db: delete history older than this, e.g. 30d, 12h, 2w.",
+)
+@click.option(
     "--all",
     "show_all",
     envvar="URLCHECK_ALL",
@@ -438,6 +476,8 @@ def cli(
     user_agent: str | None,
     headers: tuple[tuple[str, str], ...],
     insecure: bool,
+    db_path: str | None,
+    keep: float | None,
     show_all: bool,
     quiet: bool,
 ) -> None:
@@ -478,9 +518,28 @@ def cli(
         headers=headers,
         insecure=insecure,
     )
-    with contextlib.closing(reader), _open_output(output_path) as stdout:
-        status = _run(reader, options, fmt.lower(), quiet, show_all, stdout)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.closing(reader))
+        recorder = _open_recorder(db_path, keep, stack)
+        stdout = stack.enter_context(_open_output(output_path))
+        status = _run(reader, options, fmt.lower(), quiet, show_all, stdout, recorder)
     sys.exit(status)
+
+
+def _open_recorder(
+    db_path: str | None, keep: float | None, stack: contextlib.ExitStack
+) -> Recorder | None:
+    if db_path is None:
+        if keep is not None:
+            raise click.UsageError("--keep prunes the history: it needs --db")
+        return None
+    from .history import History, HistoryError, Recorder
+
+    try:
+        history = stack.enter_context(History(db_path))
+    except HistoryError as exc:
+        raise InputFailure(str(exc)) from None
+    return Recorder(history, keep_s=keep)
 
 
 def _run(
@@ -490,6 +549,7 @@ def _run(
     quiet: bool,
     show_all: bool,
     stdout: IO[str],
+    recorder: Recorder | None = None,
 ) -> ExitStatus:
     """Check everything the reader yields, print the results, and say how the run ended."""
     from asgiref.sync import async_to_sync
@@ -503,6 +563,7 @@ def _run(
         show_all=show_all,
         stdout=stdout,
         table_limit=max(1, rows - TABLE_CHROME_ROWS),
+        recorder=recorder,
     )
     file_order = {source.name: index for index, source in enumerate(reader.sources)}
     progress = _make_progress(not quiet)
@@ -511,7 +572,12 @@ def _run(
         task_id = progress.add_task("check", total=None) if progress is not None else None
         run = async_to_sync(_check)(reader, options, output, interrupt, progress, task_id)
 
-    for message in reader.errors[shown_errors:]:  # read errors met during the run
+    late_errors = list(reader.errors[shown_errors:])  # read errors met during the run
+    if recorder is not None:
+        recorder.finish(run.summary, interrupted=run.interrupted)
+        if recorder.error is not None:
+            late_errors.append(recorder.error)
+    for message in late_errors:
         click.echo(f"urlcheck: error: {message}", err=True)
     if run.broken_pipe:
         _silence_stdout()
@@ -527,7 +593,7 @@ def _run(
     return exit_status(
         checked=run.summary.total,
         failed=run.summary.failed,
-        input_errors=len(reader.errors),
+        input_errors=len(reader.errors) + len(late_errors),
         interrupted=run.interrupted,
     )
 
@@ -566,7 +632,66 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-SUBCOMMANDS: dict[str, str] = {}
+@click.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Example:
+  urlcheck --db ~/.local/state/urlcheck.db --keep 30d --quiet urls.txt   # from cron
+  urlcheck history --db ~/.local/state/urlcheck.db --since 7d""",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    show_envvar=True,
+    help="The SQLite history that 'urlcheck --db PATH FILE' records into.",
+)
+@click.option(
+    "--since",
+    type=DurationType(),
+    default="24h",
+    metavar="DURATION",
+    show_envvar=True,
+    help="How far back to look, e.g. 90m, 24h, 30d, 2w.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"], case_sensitive=False),
+    default="table",
+    help="A table, or a JSON array.",
+)
+def history_command(db_path: str, since: float, fmt: str) -> None:
+    """Show, per URL, uptime %, checks, p50/p95 response time and the last failure."""
+    from .history import History, HistoryError
+    from .render import history_json, history_table
+
+    if not Path(db_path).is_file():
+        raise InputFailure(f"{db_path}: no history yet (record one: urlcheck --db {db_path} FILE)")
+    try:
+        with History(db_path) as history:
+            stats = history.stats(time.time() - since)
+    except HistoryError as exc:
+        raise InputFailure(str(exc)) from None
+    if fmt.lower() == "json":
+        click.echo(history_json(stats))
+        return
+    console = _make_console(sys.stdout)
+    if not stats:
+        console.print("no checks recorded in that period")
+        return
+    console.print(history_table(stats, since_label=_duration_label(since)))
+
+
+def _duration_label(seconds: float) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+SUBCOMMANDS: dict[str, str] = {"history": ".cli:history_command"}
 """Commands beside the check itself (``urlcheck NAME …``) → "module:command", imported on use.
 
 The check takes bare FILE arguments, so a Click group cannot tell ``urlcheck history`` from a

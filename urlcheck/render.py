@@ -7,12 +7,16 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from .models import CheckResult, Summary
+
+if TYPE_CHECKING:
+    from .history import UrlStats
 
 FORMATS = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 BAR_WIDTH = 8
@@ -243,3 +247,75 @@ def to_junit(
         ET.SubElement(suite, "system-err")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """Values as a row of block characters, low to high (empty for no values)."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low
+    if span <= 0:
+        return SPARK_BLOCKS[0] * len(values)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[round((v - low) / span * top)] for v in values)
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def history_table(stats: Sequence[UrlStats], *, since_label: str) -> Table:
+    """Per URL: uptime %, checks, p50/p95 response time, recent times, last failure."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"History over the last {since_label}",
+        title_justify="left",
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("URL", overflow="fold")
+    table.add_column("Uptime", justify="right", no_wrap=True)
+    table.add_column("Checks", justify="right", no_wrap=True)
+    table.add_column("p50", justify="right", no_wrap=True)
+    table.add_column("p95", justify="right", no_wrap=True)
+    table.add_column("Recent", no_wrap=True)
+    table.add_column("Last failure", overflow="fold")
+    for s in stats:
+        style = "green" if s.uptime >= 99.9 else "yellow" if s.uptime >= 95 else "bold red"
+        failure = f"{_when(s.last_failure_at)} {s.last_failure}" if s.last_failure else ""
+        table.add_row(
+            s.url,
+            Text(f"{s.uptime:.2f}%", style=style),
+            f"{s.checks:,}",
+            f"{s.p50_ms:,.0f} ms",
+            f"{s.p95_ms:,.0f} ms",
+            Text(sparkline(s.recent_ms), style="cyan"),
+            failure,
+        )
+    return table
+
+
+def history_json(stats: Sequence[UrlStats]) -> str:
+    """Per-URL history figures as a JSON array."""
+    return json.dumps(
+        [
+            {
+                "url": s.url,
+                "uptime_percent": round(s.uptime, 3),
+                "checks": s.checks,
+                "p50_ms": round(s.p50_ms, 3),
+                "p95_ms": round(s.p95_ms, 3),
+                "last_failure_at": s.last_failure_at,
+                "last_failure": s.last_failure,
+            }
+            for s in stats
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
