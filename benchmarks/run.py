@@ -904,6 +904,12 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         "bench venv) instead of the working tree",
     )
     parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="RESULTS",
+        help="measure nothing: write the report again from a results JSON of an earlier run",
+    )
+    parser.add_argument(
         "--no-venv",
         action="store_true",
         help="use this interpreter instead of benchmarks/.work/venv (implied by --quick)",
@@ -952,7 +958,10 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.quick and not args.no_venv and not in_bench_venv():
         python = ensure_bench_venv(args.urlcheck_rev)
         os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
-    results = run_all(settings, argv)
+    if args.from_json is not None:
+        results = json.loads(args.from_json.read_text())
+    else:
+        results = run_all(settings, argv)
     if settings.out is not None:
         out = settings.out
         out.mkdir(parents=True, exist_ok=True)
@@ -966,11 +975,14 @@ def main(argv: list[str] | None = None) -> int:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         markdown, chart = ROOT / "BENCHMARKS.md", HERE / "wall_vs_size.png"
         raw = RESULTS / f"run-{stamp}.json"
-    raw.write_text(json.dumps(results, indent=1))
+    if args.from_json is None:
+        raw.write_text(json.dumps(results, indent=1))
+    else:
+        raw = args.from_json
     chart_note = write_chart(results, chart)
     write_markdown(results, markdown, chart, chart_note, findings=HERE / "findings.md")
     print_summary(results)
-    print(f"\nwrote {markdown}, {raw}" + ("" if chart_note else f", {chart}"))
+    print(f"\n{raw} → {markdown}" + ("" if chart_note else f", {chart}"))
     return 0
 
 
