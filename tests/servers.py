@@ -188,6 +188,10 @@ def demo_app() -> web.Application:
             return web.Response(status=401, reason="Who Are You")
         return web.Response(text="welcome")
 
+    @routes.route("*", "/big")
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(text="early-marker " + "x" * 100_000 + " late-marker")
+
     @routes.route("*", "/drop")
     async def drop(request: web.Request) -> web.Response:
         assert request.transport is not None

@@ -19,6 +19,7 @@ from urlcheck.inputs import (
     secrets_in,
     url_problem,
 )
+from urlcheck.models import ErrorKind
 
 
 def targets_of(data: bytes, source: str = "f.txt") -> list:
@@ -70,7 +71,6 @@ def test_an_over_long_line_is_reported_without_being_kept() -> None:
         ("http://[::1", "cannot parse"),
         ("http://example.com:99999/", "cannot parse"),
         ("http://exa\x01mple.com/", "control characters"),
-        ("http://a.test/ trailing words", "unexpected text after the URL"),
     ],
 )
 def test_unusable_lines_become_problems_naming_file_and_line(line: str, fragment: str) -> None:
@@ -163,3 +163,42 @@ def test_stdin_source_reads_the_given_stream() -> None:
 def test_read_targets_from_strings() -> None:
     targets = list(read_targets(["\ufeffhttp://a.test/", "# c", "", "bad"], source="mem"))
     assert [(t.line, t.problem is None) for t in targets] == [(1, True), (4, False)]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('https://a.test/  status=200  max-ms=800  contains="ok"', ("200", 800.0, "ok")),
+        ('https://a.test/\tcontains="two words"', (None, None, "two words")),
+        ("https://a.test/ status=200..299,401 # why: a comment", ("200..299,401", None, None)),
+    ],
+)
+def test_expectations_after_the_url(line: str, expected: tuple[object, ...]) -> None:
+    target = parse_line(line, source="f", line=1)
+    assert target is not None
+    assert target.problem is None
+    assert target.expect is not None
+    status = None if target.expect.status is None else str(target.expect.status)
+    assert (status, target.expect.max_ms, target.expect.contains) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("https://a.test/ foo=1", "unknown expectation 'foo'"),
+        ("https://a.test/ status=abc", "status=abc"),
+        ("https://a.test/ max-ms=-3", "max-ms=-3"),
+        ("https://a.test/ max-ms=fast", "max-ms=fast"),
+        ("https://a.test/ trailing words", "'trailing' after the URL is not an expectation"),
+        ('https://a.test/ contains="unclosed', "No closing quotation"),
+        ("https://a.test/ contains=", "contains= needs some text"),
+        ("https://a.test/ status=200 status=201", "status= is given twice"),
+    ],
+)
+def test_malformed_expectations_name_file_and_line(line: str, fragment: str) -> None:
+    target = parse_line(line, source="list.txt", line=3)
+    assert target is not None
+    assert target.problem_kind == ErrorKind.INVALID_EXPECTATION
+    assert target.problem is not None
+    assert target.problem.startswith("list.txt:3: ")
+    assert fragment in target.problem

@@ -7,6 +7,7 @@ and any other caller get `CheckResult`s and decide what to do with them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import errno
 import random
@@ -17,12 +18,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import aiohttp
+from yarl import URL
 
 from ._version import __version__
 from .inputs import mask_url, secrets_in
-from .models import CheckOptions, CheckResult, ErrorKind, Target
+from .models import CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
 
 DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
+BODY_LIMIT = 64 * 1024
+"""Bytes of a body read for ``contains=``; no other check reads a body."""
+CERT_PROBE_TIMEOUT = 5.0
+"""Seconds for the extra TLS handshake that reads a host's certificate."""
 QUEUE_PER_WORKER = 2
 """Targets read ahead per worker: enough to keep workers busy, few enough to stay flat."""
 
@@ -43,6 +49,8 @@ class _Attempt:
     error_kind: ErrorKind | None = None
     error: str | None = None
     retry_after: float | None = None
+    body_match: bool | None = None
+    """Whether the body held the ``contains=`` text (None: not looked at)."""
 
 
 def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
@@ -107,10 +115,27 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+async def _read_head_of_body(resp: aiohttp.ClientResponse) -> str:
+    """The first `BODY_LIMIT` bytes of a body, decoded (undecodable bytes replaced)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < BODY_LIMIT:
+        chunk = await resp.content.read(BODY_LIMIT - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    try:
+        return b"".join(chunks).decode(resp.charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return b"".join(chunks).decode("utf-8", errors="replace")
+
+
 async def _request(
     session: aiohttp.ClientSession, target: Target, method: str, options: CheckOptions
 ) -> _Attempt:
-    """One request with redirects followed; the body is never read."""
+    """One request with redirects followed; the body is read only for ``contains=``."""
+    contains = target.expect.contains if target.expect is not None else None
     try:
         async with session.request(
             method,
@@ -118,7 +143,7 @@ async def _request(
             allow_redirects=options.max_redirects > 0,
             max_redirects=options.max_redirects,
         ) as resp:
-            return _Attempt(
+            attempt = _Attempt(
                 method=method,
                 status=resp.status,
                 reason=resp.reason,
@@ -126,6 +151,9 @@ async def _request(
                 redirects=len(resp.history),
                 retry_after=_retry_after(resp.headers.get("Retry-After")),
             )
+            if contains is not None and method == "GET":
+                attempt.body_match = contains in await _read_head_of_body(resp)
+            return attempt
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -137,9 +165,10 @@ async def _attempt(
     session: aiohttp.ClientSession, target: Target, options: CheckOptions
 ) -> _Attempt:
     """HEAD, falling back to GET when the server refuses HEAD; or GET alone."""
+    wants_body = target.expect is not None and target.expect.contains is not None
     try:
         async with asyncio.timeout(options.timeout):
-            if options.method == "get":
+            if options.method == "get" or wants_body:
                 return await _request(session, target, "GET", options)
             head = await _request(session, target, "HEAD", options)
             if head.error_kind in _FALLBACK_KINDS or (head.status or 0) >= 400:
@@ -150,15 +179,11 @@ async def _attempt(
         return _Attempt(method=options.method.upper(), error_kind=kind, error=message)
 
 
-def _should_retry(attempt: _Attempt, options: CheckOptions) -> bool:
+def _should_retry(attempt: _Attempt, accept: StatusRanges) -> bool:
     if attempt.error_kind in _RETRY_KINDS:
         return True
     status = attempt.status
-    return (
-        status is not None
-        and status not in options.accept
-        and (status == 429 or 500 <= status <= 599)
-    )
+    return status is not None and status not in accept and (status == 429 or 500 <= status <= 599)
 
 
 def _wait_before_retry(attempt: _Attempt, number: int, options: CheckOptions) -> float:
@@ -184,32 +209,74 @@ def invalid_result(target: Target) -> CheckResult:
         url=target.display,
         line=target.line,
         ok=False,
-        error_kind=ErrorKind.INVALID_URL,
+        error_kind=target.problem_kind,
         error=target.problem,
         file=target.source,
     )
 
 
+def _judge(attempt: _Attempt, target: Target, options: CheckOptions, elapsed_ms: float) -> None:
+    """Hold a response to what is expected of it: status, then content, then speed."""
+    if attempt.error_kind is not None:
+        return
+    expect = target.expect
+    accept = expect.status if expect is not None and expect.status else options.accept
+    max_ms = expect.max_ms if expect is not None and expect.max_ms else options.max_ms
+    if attempt.status not in accept:
+        attempt.error_kind = ErrorKind.STATUS
+        attempt.error = f"status {attempt.status} is not accepted (accepted: {accept})"
+    elif attempt.body_match is False and expect is not None:
+        attempt.error_kind = ErrorKind.CONTENT
+        attempt.error = (
+            f"the first {BODY_LIMIT // 1024} KiB of the body do not contain {expect.contains!r}"
+        )
+    elif max_ms is not None and elapsed_ms > max_ms:
+        attempt.error_kind = ErrorKind.SLOW
+        attempt.error = f"took {elapsed_ms:,.0f} ms; the limit is {max_ms:,.0f} ms"
+
+
+def _judge_certificate(attempt: _Attempt, cert_days: float | None, options: CheckOptions) -> None:
+    limit = options.cert_days
+    if attempt.error_kind is not None or cert_days is None or limit is None or cert_days >= limit:
+        return
+    attempt.error_kind = ErrorKind.CERT_EXPIRY
+    attempt.error = (
+        f"the TLS certificate expires in {cert_days:.1f} days (fewer than --cert-days {limit:g})"
+    )
+
+
 async def fetch_url(
-    session: aiohttp.ClientSession, url: Target | str, options: CheckOptions | None = None
+    session: aiohttp.ClientSession,
+    url: Target | str,
+    options: CheckOptions | None = None,
+    *,
+    certs: CertProbe | None = None,
 ) -> CheckResult:
     """Check one URL over `session`, with retries, and return its result; it never raises."""
     options = options or CheckOptions()
     target = url if isinstance(url, Target) else Target.from_url(url)
     if target.problem is not None:
         return invalid_result(target)
+    accept = target.expect.status if target.expect and target.expect.status else options.accept
     started = time.perf_counter()
     number = 0
     while True:
         number += 1
         attempt = await _attempt(session, target, options)
-        if number > options.retries or not _should_retry(attempt, options):
+        if number > options.retries or not _should_retry(attempt, accept):
             break
         await asyncio.sleep(_wait_before_retry(attempt, number, options))
     elapsed_ms = (time.perf_counter() - started) * 1000
-    if attempt.error_kind is None and attempt.status not in options.accept:
-        attempt.error_kind = ErrorKind.STATUS
-        attempt.error = f"status {attempt.status} is not accepted (accepted: {options.accept})"
+    _judge(attempt, target, options, elapsed_ms)
+    cert_days = None
+    if attempt.final_url is not None and attempt.final_url.startswith("https:"):
+        probe = certs or CertProbe(options)
+        try:
+            cert_days = await probe.days_left(attempt.final_url)
+        finally:
+            if certs is None:
+                probe.close()
+        _judge_certificate(attempt, cert_days, options)
     secrets = secrets_in(target.url) if target.url is not target.display else ()
     return CheckResult(
         url=target.display,
@@ -225,7 +292,73 @@ async def fetch_url(
         error_kind=attempt.error_kind,
         error=_scrub(attempt.error, secrets),
         file=target.source,
+        cert_days=cert_days,
     )
+
+
+def ssl_context(options: CheckOptions) -> ssl.SSLContext:
+    """The TLS settings of a run: the system's trust store (``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` honoured), only ``--ca-bundle``'s, or none with ``--insecure``."""
+    context = ssl.create_default_context(cafile=options.ca_bundle)
+    if options.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class CertProbe:
+    """Days until a host's certificate expires, read once per host and port in a run.
+
+    aiohttp does not expose the certificate of a pooled connection, so one extra TLS
+    handshake per host reads it; with ``--insecure`` nothing is verified and nothing is read.
+    """
+
+    def __init__(self, options: CheckOptions, context: ssl.SSLContext | None = None) -> None:
+        self._options = options
+        self._context = context
+        self._seen: dict[tuple[str, int], asyncio.Task[float | None]] = {}
+
+    async def days_left(self, url: str) -> float | None:
+        """Days until the certificate of `url`'s server expires, or None if unknown."""
+        if self._options.insecure:
+            return None
+        try:
+            parsed = URL(url)
+            host, port = parsed.raw_host, parsed.port or 443
+        except (ValueError, TypeError):
+            return None
+        if not host:
+            return None
+        task = self._seen.get((host, port))
+        if task is None:
+            task = asyncio.ensure_future(self._read(host, port))
+            self._seen[(host, port)] = task
+        return await asyncio.shield(task)
+
+    def close(self) -> None:
+        """Cancel reads still under way (when a run stops early)."""
+        for task in self._seen.values():
+            task.cancel()
+
+    async def _read(self, host: str, port: int) -> float | None:
+        if self._context is None:
+            self._context = ssl_context(self._options)
+        try:
+            async with asyncio.timeout(min(CERT_PROBE_TIMEOUT, self._options.timeout)):
+                _, writer = await asyncio.open_connection(host, port, ssl=self._context)
+        except (OSError, ssl.SSLError, TimeoutError, ValueError):
+            return None
+        try:
+            cert = writer.get_extra_info("peercert") or {}
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
+                async with asyncio.timeout(1):
+                    await writer.wait_closed()
+        not_after = cert.get("notAfter")
+        if not isinstance(not_after, str):
+            return None
+        return (ssl.cert_time_to_seconds(not_after) - time.time()) / 86400
 
 
 def create_session(options: CheckOptions) -> aiohttp.ClientSession:
@@ -233,7 +366,7 @@ def create_session(options: CheckOptions) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=options.concurrency,
         limit_per_host=options.per_host,
-        ssl=not options.insecure,
+        ssl=ssl_context(options) if options.ca_bundle or options.insecure else True,
         ttl_dns_cache=300,
     )
     headers = {"User-Agent": options.user_agent or DEFAULT_USER_AGENT}
@@ -244,7 +377,6 @@ def create_session(options: CheckOptions) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=None),
         cookie_jar=aiohttp.DummyCookieJar(),
         headers=headers,
-        auto_decompress=False,
         trust_env=True,
     )
 
@@ -271,31 +403,34 @@ async def check_urls(
     http = session if session is not None else create_session(options)
     todo: asyncio.Queue[Target | None] = asyncio.Queue(options.concurrency * QUEUE_PER_WORKER)
     results: asyncio.Queue[CheckResult | None] = asyncio.Queue(options.concurrency * 4)
-    waiting: dict[str, list[Target]] = {}
-    """URLs being checked → the later lines that listed them again."""
-    finished: dict[str, CheckResult] = {}
+    certs = CertProbe(options)
+    waiting: dict[object, list[Target]] = {}
+    """Keys (URL and expectations) being checked → the later lines that listed them again."""
+    finished: dict[object, CheckResult] = {}
 
     async def feed() -> None:
         for item in targets:
             target = item if isinstance(item, Target) else Target.from_url(item)
+            key = target.key
             if target.problem is not None:
                 await results.put(invalid_result(target))
-            elif target.url in finished:
-                await results.put(_as_duplicate(finished[target.url], target))
-            elif target.url in waiting:
-                waiting[target.url].append(target)
+            elif key in finished:
+                await results.put(_as_duplicate(finished[key], target))
+            elif key in waiting:
+                waiting[key].append(target)
             else:
-                waiting[target.url] = []
+                waiting[key] = []
                 await todo.put(target)
         for _ in range(options.concurrency):
             await todo.put(None)
 
     async def work() -> None:
         while (target := await todo.get()) is not None:
-            result = await fetch_url(http, target, options)
-            finished[target.url] = result
+            result = await fetch_url(http, target, options, certs=certs)
+            key = target.key
+            finished[key] = result
             await results.put(result)
-            for again in waiting.pop(target.url, ()):
+            for again in waiting.pop(key, ()):
                 await results.put(_as_duplicate(result, again))
 
     async def run() -> None:
@@ -321,5 +456,6 @@ async def check_urls(
                     results.get_nowait()
                 except asyncio.QueueEmpty:
                     await asyncio.wait([runner], timeout=0.05)
+        certs.close()
         if own_session:
             await http.close()

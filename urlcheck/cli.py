@@ -109,6 +109,20 @@ class DurationType(click.ParamType[float, str]):
             self.fail(str(exc), param, ctx)
 
 
+def _check_ca_bundle(path: str | None) -> str | None:
+    """Load --ca-bundle once up front, so a bad file is a usage error, not a failed run."""
+    if path is not None:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=path)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise click.BadParameter(
+                f"{path} is not a PEM file of CA certificates ({exc})", param_hint="--ca-bundle"
+            ) from None
+    return path
+
+
 @dataclass
 class _Interrupt:
     """Bridges Ctrl-C from the main thread to the event loop asgiref runs in its own thread."""
@@ -421,6 +435,32 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     help="Extra request header 'Name: value'; repeat for more.",
 )
 @click.option(
+    "--max-ms",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    metavar="MS",
+    show_envvar=True,
+    help="A URL slower than this (the whole check) fails as slow; a line's max-ms= wins.",
+)
+@click.option(
+    "--cert-days",
+    type=click.FloatRange(0),
+    default=None,
+    metavar="DAYS",
+    show_envvar=True,
+    help="Fail https URLs whose TLS certificate expires in fewer days (cert_expiry).",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    show_envvar=True,
+    callback=lambda ctx, param, value: _check_ca_bundle(value),
+    help="Trust the CA certificates in this PEM file for this run, instead of the system's "
+    "store (which SSL_CERT_FILE / SSL_CERT_DIR also point elsewhere).",
+)
+@click.option(
     "--insecure",
     is_flag=True,
     show_envvar=True,
@@ -475,6 +515,9 @@ def cli(
     method: str,
     user_agent: str | None,
     headers: tuple[tuple[str, str], ...],
+    max_ms: float | None,
+    cert_days: float | None,
+    ca_bundle: str | None,
     insecure: bool,
     db_path: str | None,
     keep: float | None,
@@ -517,6 +560,9 @@ def cli(
         user_agent=user_agent,
         headers=headers,
         insecure=insecure,
+        max_ms=max_ms,
+        cert_days=cert_days,
+        ca_bundle=ca_bundle,
     )
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import stat
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ from urllib.parse import unquote
 from yarl import URL
 
 from .errors import InputError
-from .models import Target
+from .models import ErrorKind, Expectations, StatusRanges, Target
 
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is reported as invalid without being held in memory."""
@@ -104,21 +105,69 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
     text = text.strip()
     if not text or text.startswith("#"):
         return None
-    url, *rest = text.split()
+    url, *more = text.split(None, 1)
+    rest = more[0] if more else ""
     display = mask_url(url)
-    if rest:
-        extra = mask_url(" ".join(rest))
-        return Target(
-            url=url,
-            display=mask_url(text),
-            source=source,
-            line=line,
-            problem=f"{source}:{line}: unexpected text after the URL: {extra!r}",
-        )
     problem = url_problem(url)
     if problem is not None:
-        problem = f"{source}:{line}: {problem}"
-    return Target(url=url, display=display, source=source, line=line, problem=problem)
+        return Target(url=url, display=display, source=source, line=line,
+                      problem=f"{source}:{line}: {problem}")  # fmt: skip
+    expect = None
+    if rest:
+        try:
+            expect = parse_expectations(rest)
+        except ValueError as exc:
+            return Target(
+                url=url,
+                display=display,
+                source=source,
+                line=line,
+                problem=f"{source}:{line}: {exc}",
+                problem_kind=ErrorKind.INVALID_EXPECTATION,
+            )
+    return Target(url=url, display=display, source=source, line=line, expect=expect)
+
+
+EXPECTATION_KEYS = ("status", "max-ms", "contains")
+
+
+def parse_expectations(text: str) -> Expectations:
+    """``status=200..299 max-ms=800 contains="ok"`` → `Expectations`, or ValueError saying why."""
+    try:
+        words = shlex.split(text, comments=True)
+    except ValueError as exc:
+        raise ValueError(f"cannot read the expectations {mask_url(text)!r}: {exc}") from None
+    found: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise ValueError(
+                f"{mask_url(word)!r} after the URL is not an expectation like status=200, "
+                'max-ms=800 or contains="text"'
+            )
+        if key not in EXPECTATION_KEYS:
+            known = ", ".join(f"{k}=" for k in EXPECTATION_KEYS)
+            raise ValueError(f"unknown expectation {key!r} (known: {known})")
+        if key in found:
+            raise ValueError(f"{key}= is given twice")
+        found[key] = value
+    status = max_ms = None
+    if "status" in found:
+        try:
+            status = StatusRanges(found["status"])
+        except ValueError as exc:
+            raise ValueError(f"status={found['status']}: {exc}") from None
+    if "max-ms" in found:
+        try:
+            max_ms = float(found["max-ms"])
+        except ValueError:
+            max_ms = -1.0
+        if not 0 < max_ms < float("inf"):
+            raise ValueError(f"max-ms={found['max-ms']} is not a number of milliseconds above 0")
+    contains = found.get("contains")
+    if contains == "":
+        raise ValueError('contains= needs some text, e.g. contains="ok"')
+    return Expectations(status=status, max_ms=max_ms, contains=contains)
 
 
 def _bad_bytes_target(raw: bytes, exc: UnicodeDecodeError, source: str, line: int) -> Target:

@@ -32,6 +32,14 @@ class ErrorKind(enum.StrEnum):
     DISCONNECTED = "disconnected"
     PROTOCOL = "protocol"
     OTHER = "other"
+    INVALID_EXPECTATION = "invalid_expectation"
+    """A line's expectation (``status=``, ``max-ms=``, ``contains=``) cannot be read."""
+    SLOW = "slow"
+    """Answered, but slower than ``max-ms`` / ``--max-ms``."""
+    CONTENT = "content"
+    """The body's first 64 KiB do not contain the ``contains=`` text."""
+    CERT_EXPIRY = "cert_expiry"
+    """The TLS certificate expires sooner than ``--cert-days``."""
 
 
 class StatusRanges:
@@ -76,6 +84,15 @@ class StatusRanges:
 
 
 @dataclass(frozen=True, slots=True)
+class Expectations:
+    """What one URL line expects beyond the global options, e.g. ``status=200 max-ms=800``."""
+
+    status: StatusRanges | None = None
+    max_ms: float | None = None
+    contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """One URL line of an input: what to request, and where it came from."""
 
@@ -87,7 +104,14 @@ class Target:
     """The file the line came from (``-`` for standard input)."""
     line: int = 0
     problem: str | None = None
-    """Why the line cannot be checked (it then fails as `invalid_url` without a request)."""
+    """Why the line cannot be checked (it then fails as `problem_kind` without a request)."""
+    problem_kind: ErrorKind = ErrorKind.INVALID_URL
+    expect: Expectations | None = None
+
+    @property
+    def key(self) -> object:
+        """Lines with equal keys are checked once: the same URL with the same expectations."""
+        return self.url if self.expect is None else (self.url, self.expect)
 
     @classmethod
     def from_url(cls, url: str, *, source: str = "-", line: int = 0) -> Target:
@@ -116,6 +140,8 @@ class CheckResult:
     error_kind: ErrorKind | None = None
     error: str | None = None
     file: str = "-"
+    cert_days: float | None = None
+    """Days until the server's TLS certificate expires (https only; negative once expired)."""
 
     FIELDS = (
         "url",
@@ -131,6 +157,7 @@ class CheckResult:
         "error_kind",
         "error",
         "file",
+        "cert_days",
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +176,7 @@ class CheckResult:
             "error_kind": None if self.error_kind is None else str(self.error_kind),
             "error": self.error,
             "file": self.file,
+            "cert_days": None if self.cert_days is None else round(self.cert_days, 2),
         }
 
 
@@ -169,6 +197,12 @@ class CheckOptions:
     user_agent: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     insecure: bool = False
+    max_ms: float | None = None
+    """A response slower than this fails as `slow`."""
+    cert_days: float | None = None
+    """An https URL whose certificate expires in fewer days fails as `cert_expiry`."""
+    ca_bundle: str | None = None
+    """Trust only these CA certificates (PEM file) instead of the system's."""
     backoff: float = DEFAULT_BACKOFF
     retry_wait_max: float = DEFAULT_RETRY_WAIT_MAX
 

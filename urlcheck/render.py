@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -93,6 +94,9 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
     table.add_column("URL", overflow="fold")
     table.add_column("Status", no_wrap=True)
     table.add_column("Time", justify="right", no_wrap=True)
+    show_certs = any(r.cert_days is not None for r in results)
+    if show_certs:
+        table.add_column("Cert", justify="right", no_wrap=True)
     table.add_column("Redirects", overflow="fold")
     table.add_column("Error", overflow="fold")
     longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
@@ -101,14 +105,22 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
         if result.attempts:
             timing.append(f"{result.elapsed_ms:,.0f} ms ")
             timing.append(time_bar(result.elapsed_ms, longest), style="cyan")
-        table.add_row(
-            result.url,
-            _status_text(result),
-            timing,
-            _redirect_text(result),
-            Text(result.error or "", style="red"),
-        )
+        cells: list[str | Text] = [result.url, _status_text(result), timing]
+        if show_certs:
+            cells.append(_cert_text(result.cert_days))
+        cells += [_redirect_text(result), Text(result.error or "", style="red")]
+        table.add_row(*cells)
     return table
+
+
+CERT_WARN_DAYS = 14
+
+
+def _cert_text(days: float | None) -> Text:
+    if days is None:
+        return Text("")
+    style = "bold red" if days < CERT_WARN_DAYS else "yellow" if days < 30 else ""
+    return Text(f"{days:,.0f} d", style=style)
 
 
 def summary_text(summary: Summary, *, hidden_ok: int = 0, interrupted: bool = False) -> Text:
@@ -157,7 +169,13 @@ def _metric_values(result: CheckResult) -> dict[str, float]:
     }
 
 
-def to_prometheus(results: Iterable[CheckResult]) -> str:
+CERT_EXPIRY_METRIC = (
+    "probe_ssl_earliest_cert_expiry",
+    "When the TLS certificate expires, in seconds since the epoch (https URLs only).",
+)
+
+
+def to_prometheus(results: Iterable[CheckResult], *, now: float | None = None) -> str:
     """Prometheus text exposition, blackbox_exporter names, one series per URL (`url` label)."""
     unique = _unique_by_url(results)
     values = [(_label(r.url), _metric_values(r)) for r in unique]
@@ -165,7 +183,17 @@ def to_prometheus(results: Iterable[CheckResult]) -> str:
     for name, help_text in PROMETHEUS_METRICS:
         lines.append(f"# HELP {name} {help_text}")
         lines.append(f"# TYPE {name} gauge")
-        lines.extend(f'{name}{{url="{url}"}} {numbers[name]:g}' for url, numbers in values)
+        lines.extend(f'{name}{{url="{url}"}} {numbers[name]:.6g}' for url, numbers in values)
+    certs = [r for r in unique if r.cert_days is not None]
+    if certs:
+        name, help_text = CERT_EXPIRY_METRIC
+        start = time.time() if now is None else now
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        lines.extend(
+            f'{name}{{url="{_label(r.url)}"}} {start + (r.cert_days or 0) * 86400:.0f}'
+            for r in certs
+        )
     return "\n".join(lines) + "\n"
 
 
