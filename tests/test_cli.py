@@ -412,3 +412,37 @@ def test_output_to_a_missing_directory_is_an_input_error(tmp_path: Path, mixed: 
     assert result.exit_code == 2
     assert "cannot write" in result.stderr
     assert run("--output", str(tmp_path), mixed).exit_code == 2
+
+
+def test_on_a_terminal_there_is_colour_and_a_progress_bar(tmp_path: Path, server: Served) -> None:
+    import pty
+    import select
+
+    path = url_file(tmp_path, server.url("/slow?delay=1.5"), server.url("/status/404"))
+    out_master, out_slave = pty.openpty()
+    err_master, err_slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "LINES": "40", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(urlcheck_cmd(*FAST, path), stdout=out_slave, stderr=err_slave, env=env)
+    os.close(out_slave)
+    os.close(err_slave)
+    captured = {out_master: b"", err_master: b""}
+    open_fds = set(captured)
+    while open_fds:
+        ready, _, _ = select.select(list(open_fds), [], [], 20)
+        assert ready, "no output for 20 s"
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the pty closes with EIO once the process is gone
+                chunk = b""
+            if chunk:
+                captured[fd] += chunk
+            else:
+                open_fds.discard(fd)
+    assert proc.wait(timeout=20) == 1
+    stdout, stderr = captured[out_master].decode(), captured[err_master].decode()
+    assert "\x1b[" in stdout  # colour
+    assert "404 Not Found" in stdout
+    assert "checking" in stderr  # the progress bar ran on stderr
+    assert "1/2" in stderr

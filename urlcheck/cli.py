@@ -340,6 +340,11 @@ Exit codes:
   1    at least one URL failed (an invalid line counts)
   2    usage or input error: nothing could be checked
   130  interrupted (Ctrl-C); what finished is printed
+
+\b
+More commands:
+  urlcheck history --help   uptime and response times recorded with --db
+
 \b
 Every option can also be set in the environment as URLCHECK_<OPTION>,
 e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
