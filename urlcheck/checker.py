@@ -11,6 +11,7 @@ import contextlib
 import email.utils
 import errno
 import random
+import socket
 import ssl
 import time
 from collections.abc import AsyncGenerator, Iterable
@@ -29,6 +30,8 @@ BODY_LIMIT = 64 * 1024
 """Bytes of a body read for ``contains=``; no other check reads a body."""
 CERT_PROBE_TIMEOUT = 5.0
 """Seconds for the extra TLS handshake that reads a host's certificate."""
+QUOTE_MAX = 200
+"""Characters of a server's or a library's text quoted in an error message, at most."""
 QUEUE_PER_WORKER = 2
 """Targets read ahead per worker: enough to keep workers busy, few enough to stay flat."""
 
@@ -53,17 +56,25 @@ class _Attempt:
     """Whether the body held the ``contains=`` text (None: not looked at)."""
 
 
+def _one_line(text: object, limit: int = QUOTE_MAX) -> str:
+    """Foreign text (a server's, a library's) folded onto one line and cut to `limit`."""
+    folded = " ".join(str(text).split())
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
 def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
     """Map an exception from one request to an error kind and a one-line message."""
     if isinstance(exc, aiohttp.TooManyRedirects):
         return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history)} redirects"
     if isinstance(exc, aiohttp.NonHttpUrlRedirectClientError):
-        location = mask_url(str(exc.args[0])) if exc.args else "?"
+        location = _one_line(mask_url(str(exc.args[0]))) if exc.args else "?"
         return ErrorKind.INVALID_URL, f"redirected to a URL that is not http(s): {location}"
     if isinstance(exc, aiohttp.InvalidUrlRedirectClientError):
-        return ErrorKind.PROTOCOL, f"redirected to an invalid URL: {mask_url(str(exc.url))}"
+        location = _one_line(mask_url(str(exc.url)))
+        return ErrorKind.PROTOCOL, f"redirected to an invalid URL: {location}"
     if isinstance(exc, aiohttp.InvalidURL):
-        return ErrorKind.INVALID_URL, f"invalid URL: {mask_url(str(exc.url))}"
+        why = f" ({_one_line(exc.description)})" if exc.description else ""
+        return ErrorKind.INVALID_URL, f"invalid URL: {_one_line(mask_url(str(exc.url)))}{why}"
     if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors too
         return ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
@@ -71,10 +82,10 @@ def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert = exc.certificate_error
         detail = getattr(cert, "verify_message", None) or getattr(cert, "reason", None) or cert
-        return ErrorKind.TLS, f"TLS certificate not trusted: {detail}"
+        return ErrorKind.TLS, f"TLS certificate not trusted: {_one_line(detail)}"
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-        return ErrorKind.TLS, f"TLS handshake failed: {reason}"
+        return ErrorKind.TLS, f"TLS handshake failed: {_one_line(reason)}"
     if isinstance(exc, aiohttp.ClientConnectorError):
         os_error = exc.os_error
         where = f"{exc.host}:{exc.port}"
@@ -82,21 +93,31 @@ def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
             return ErrorKind.REFUSED, f"connection refused by {where}"
         if isinstance(os_error, TimeoutError):
             return ErrorKind.TIMEOUT, f"connecting to {where} timed out"
-        return ErrorKind.REFUSED, f"cannot connect to {where}: {os_error.strerror or os_error}"
+        if isinstance(os_error, socket.gaierror):
+            # An IP-literal host skips aiohttp's resolver, so this is not a DNSError there.
+            return ErrorKind.DNS, f"cannot resolve host {exc.host!r}: {_one_line(os_error)}"
+        detail = _one_line(os_error.strerror or os_error)
+        return ErrorKind.REFUSED, f"cannot connect to {where}: {detail}"
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return ErrorKind.DISCONNECTED, "the server closed the connection without a complete answer"
     if isinstance(exc, aiohttp.ClientResponseError):
         # The response parser's complaints (bad status line, header too large …) land here.
-        return ErrorKind.PROTOCOL, f"invalid HTTP response: {exc.message}"
+        return ErrorKind.PROTOCOL, f"invalid HTTP response: {_one_line(exc.message)}"
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return ErrorKind.DISCONNECTED, f"the answer broke off: {exc}"
-    if isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError):
+        return ErrorKind.DISCONNECTED, f"the answer broke off: {_one_line(exc)}"
+    if (
+        isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError)
+        or getattr(exc, "errno", None) == errno.ECONNRESET  # aiohttp's ClientOSError
+    ):
         return ErrorKind.DISCONNECTED, "the connection was reset"
     if isinstance(exc, aiohttp.ClientOSError | OSError):
-        return ErrorKind.DISCONNECTED, f"connection error: {exc.strerror or exc}"
+        return ErrorKind.DISCONNECTED, f"connection error: {_one_line(exc.strerror or exc)}"
+    if isinstance(exc, UnicodeError):
+        # socket.getaddrinfo encodes the host with IDNA: an empty or over-long label fails so.
+        return ErrorKind.INVALID_URL, f"invalid host name: {_one_line(exc)}"
     if isinstance(exc, aiohttp.ClientError):
-        return ErrorKind.OTHER, f"{type(exc).__name__}: {exc}"
-    return ErrorKind.OTHER, f"unexpected {type(exc).__name__}: {exc}"
+        return ErrorKind.OTHER, f"{type(exc).__name__}: {_one_line(exc)}"
+    return ErrorKind.OTHER, f"unexpected {type(exc).__name__}: {_one_line(exc)}"
 
 
 def _retry_after(value: str | None) -> float | None:
