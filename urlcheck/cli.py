@@ -36,6 +36,7 @@ from .models import (
     StatusRanges,
     Summary,
 )
+from .serve import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
 from .status import ExitStatus, exit_status
 
 if TYPE_CHECKING:
@@ -504,6 +505,45 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     show_envvar=True,
     help="Print only failures, and no summary (for cron).",
 )
+@click.option(
+    "--serve",
+    is_flag=True,
+    show_envvar=True,
+    help="Serve the results as a web page (and /api/results, /metrics, /healthz) instead of "
+    "printing them; the FILEs are read again when they change. Output options do not apply.",
+)
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    metavar="ADDRESS",
+    show_envvar=True,
+    help="With --serve: the address to listen on; any but a loopback address makes the page "
+    "reachable by others (a warning says so).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_envvar=True,
+    help="With --serve: the port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--interval",
+    type=click.IntRange(0, 86400),
+    default=DEFAULT_INTERVAL,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="With --serve: an open page refreshes itself every SECONDS; 0 never.",
+)
+@click.option(
+    "--cache-ttl",
+    type=click.FloatRange(0, 86400),
+    default=DEFAULT_CACHE_TTL,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="With --serve: every page, API and metrics request reuses results this young; "
+    "requests that come during a check wait for it instead of checking again.",
+)
 @click.version_option(
     __version__, "--version", prog_name="urlcheck", message="%(prog)s %(version)s"
 )
@@ -528,6 +568,11 @@ def cli(
     keep: float | None,
     show_all: bool,
     quiet: bool,
+    serve: bool,
+    host: str,
+    port: int,
+    interval: int,
+    cache_ttl: float,
 ) -> None:
     """Check the URLs listed in FILEs (one per line; '-' reads standard input).
 
@@ -540,20 +585,8 @@ def cli(
       urlcheck --format jsonl - < urls.txt | jq 'select(.ok | not)'
       urlcheck --quiet --timeout 5 /etc/urlcheck/urls.txt || notify-someone
       urlcheck --accept '200..299,401' --header 'Authorization: Bearer $TOKEN' urls.txt
+      urlcheck --serve --port 9000 urls.txt   # a page on http://127.0.0.1:9000/
     """
-    from .inputs import open_sources
-
-    stdin = sys.stdin.buffer
-    if not files:
-        if stdin.isatty():
-            raise click.UsageError("give a FILE of URLs, or '-' to read standard input")
-        files = ("-",)
-    reader = open_sources(dict.fromkeys(files), stdin)
-    for message in reader.errors:
-        click.echo(f"urlcheck: error: {message}", err=True)
-    if not reader.sources:
-        raise InputFailure("nothing to check")
-
     options = CheckOptions(
         concurrency=concurrency,
         per_host=per_host,
@@ -569,12 +602,61 @@ def cli(
         cert_days=cert_days,
         ca_bundle=ca_bundle,
     )
+    if serve:
+        _serve(files, options, host=host, port=port, interval=interval, cache_ttl=cache_ttl)
+        return
+
+    from .inputs import open_sources
+
+    stdin = sys.stdin.buffer
+    if not files:
+        if stdin.isatty():
+            raise click.UsageError("give a FILE of URLs, or '-' to read standard input")
+        files = ("-",)
+    reader = open_sources(dict.fromkeys(files), stdin)
+    for message in reader.errors:
+        click.echo(f"urlcheck: error: {message}", err=True)
+    if not reader.sources:
+        raise InputFailure("nothing to check")
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))
         recorder = _open_recorder(db_path, keep, stack)
         stdout = stack.enter_context(_open_output(output_path))
         status = _run(reader, options, fmt.lower(), quiet, show_all, stdout, recorder)
     sys.exit(status)
+
+
+def _serve(
+    files: tuple[str, ...],
+    options: CheckOptions,
+    *,
+    host: str,
+    port: int,
+    interval: int,
+    cache_ttl: float,
+) -> None:
+    """--serve: hand over to the web view, which reads the FILEs itself (again when they change)."""
+    if not files:
+        raise click.UsageError("--serve needs a FILE of URLs")
+    if "-" in files:
+        raise click.UsageError(
+            "--serve reads its FILEs again when they change, so it cannot serve standard input"
+        )
+    from .errors import UrlcheckError
+    from .serve import serve  # Flask and waitress are imported on this path only
+
+    try:
+        serve(
+            list(dict.fromkeys(files)),
+            options,
+            host=host,
+            port=port,
+            interval=interval,
+            cache_ttl=cache_ttl,
+        )
+    except UrlcheckError as exc:
+        raise InputFailure(str(exc)) from None
 
 
 def _open_recorder(

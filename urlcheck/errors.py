@@ -1,7 +1,8 @@
 """The exceptions urlcheck raises; an unreachable URL is a result, never one of these.
 
 UrlcheckError
-└── InputError   a file or stream cannot be read as a URL list
+├── InputError   a file or stream cannot be read as a URL list
+└── ServeError   the web view cannot listen, or is stopping while a check runs
 """
 
 from __future__ import annotations
@@ -13,3 +14,7 @@ class UrlcheckError(Exception):
 
 class InputError(UrlcheckError):
     """A file or stream cannot be read as a URL list (missing, a directory, binary …)."""
+
+
+class ServeError(UrlcheckError):
+    """The web view cannot listen (port in use …) or is stopping while a check runs."""
