@@ -6,6 +6,8 @@ over-long line spoils only itself, and a list of a million lines never sits in m
 
 from __future__ import annotations
 
+import codecs
+import ipaddress
 import os
 import re
 import shlex
@@ -31,6 +33,9 @@ BOM = b"\xef\xbb\xbf"
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _HOST_RE = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=%\-]+$")
+_SPACE_RE = re.compile(r"\s")
+"""White space as `str.isspace` sees it; a regex, because a line is scanned per character."""
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _authority_span(text: str) -> tuple[int, int]:
@@ -77,7 +82,7 @@ def secrets_in(text: str) -> tuple[str, ...]:
 
 def url_problem(text: str) -> str | None:
     """Why `text` is not a usable http(s) URL, or None when it is."""
-    if any(ch.isspace() for ch in text):
+    if _SPACE_RE.search(text):
         return "white space inside the URL"
     if not _SCHEME_RE.match(text):
         hint = f"; did you mean https://{text}?" if "." in text.split("/", 1)[0] else ""
@@ -85,18 +90,46 @@ def url_problem(text: str) -> str | None:
     scheme = text.split(":", 1)[0].lower()
     if scheme not in ("http", "https"):
         return f"unsupported scheme {scheme!r}: only http and https URLs are checked"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if _CONTROL_RE.search(text):
         return "control characters inside the URL"
     try:
         url = URL(text)
         host = url.raw_host
         url.port  # noqa: B018 - parsing the port is the check
     except (ValueError, TypeError, UnicodeError) as exc:
-        return f"cannot parse the URL: {exc}"
+        reason = str(exc)
+        for secret in secrets_in(text):  # yarl quotes the whole netloc, password included
+            reason = reason.replace(secret, MASK)
+        return f"cannot parse the URL: {reason}"
     if not host:
         return "no host in the URL"
-    if ":" not in host and not _HOST_RE.match(host):
-        return f"invalid host name {mask_url(url.host or host)!r}"
+    return _host_problem(host, url.host or host)
+
+
+def _host_problem(host: str, shown: str) -> str | None:
+    """Why `host` (as sent: punycode, no brackets) cannot be connected to, or None.
+
+    The same rules aiohttp and `socket.getaddrinfo` apply later, so that such a line fails
+    here, as `invalid_url` naming its file and line, and not in the middle of a request.
+    """
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.partition("%")[0])
+        except ValueError:
+            return f"invalid IPv6 address [{host}]"
+        return None
+    if host.replace(".", "").isdigit():
+        try:
+            ipaddress.IPv4Address(host)  # aiohttp refuses 127.1, 2130706433, 010.0.0.1 …
+        except ValueError:
+            return f"invalid host name {shown!r}: not an IPv4 address like 192.0.2.1"
+        return None
+    if not _HOST_RE.match(host):
+        return f"invalid host name {mask_url(shown)!r}"
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return f"invalid host name {shown!r}: a part between dots is empty or over 63 characters"
     return None
 
 
@@ -110,6 +143,10 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
     display = mask_url(url)
     problem = url_problem(url)
     if problem is not None:
+        span = _password_span(text)
+        if span is not None and span[0] <= len(url) < span[1]:
+            # White space inside the password cut the URL short: mask the whole line's.
+            display, problem = mask_url(text), "white space inside the URL's password"
         return Target(url=url, display=display, source=source, line=line,
                       problem=f"{source}:{line}: {problem}")  # fmt: skip
     expect = None
@@ -182,10 +219,14 @@ def _bad_bytes_target(raw: bytes, exc: UnicodeDecodeError, source: str, line: in
 
 
 def _too_long_target(size: int, head: bytes, source: str, line: int) -> Target:
-    shown = mask_url(head[:80].decode("utf-8", errors="replace").strip()) + "…"
+    text = head.decode("utf-8", errors="replace").strip()
+    start, end = _authority_span(text)
+    # Mask before cutting, so a password cannot be half shown; an authority that runs past
+    # what was read may hide one anywhere, so then only the scheme is shown.
+    shown = text[:start] if end >= len(text) else mask_url(text)[:80]
     return Target(
         url="",
-        display=shown,
+        display=shown + "…",
         source=source,
         line=line,
         problem=(
@@ -195,25 +236,47 @@ def _too_long_target(size: int, head: bytes, source: str, line: int) -> Target:
     )
 
 
+def _skip_long_line(stream: BinaryIO, head: bytes) -> tuple[int, str]:
+    """Read past the rest of an over-long line, keeping nothing of it but its size in bytes
+    (without the line ending) and how it starts (decoded, white space dropped), which tells
+    a blank line or a comment from a URL line."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    start = decoder.decode(head).lstrip()
+    size = len(head)
+    chunk = head
+    while not chunk.endswith(b"\n"):
+        chunk = stream.readline(MAX_LINE_BYTES)
+        if not chunk:
+            break
+        size += len(chunk)
+        if not start:
+            start = decoder.decode(chunk).lstrip()
+    if not start:
+        start = decoder.decode(b"", final=True).lstrip()
+    ending = len(chunk) - len(chunk.rstrip(b"\r\n")) if chunk.endswith(b"\n") else 0
+    return size - ending, start[:1]
+
+
 def iter_stream(stream: BinaryIO, source: str) -> Iterator[Target]:
-    """Read one binary stream line by line and yield a target for every URL line."""
+    """Read one binary stream line by line and yield a target for every URL line.
+
+    A line is blank or a comment by its decoded text (undecodable bytes replaced), the same
+    test whether it is short, over-long or not valid UTF-8.
+    """
     number = 0
     while True:
         raw = stream.readline(MAX_LINE_BYTES + 1)
         if not raw:
             return
         number += 1
+        # Measured before the BOM goes: a read that hit the limit is an over-long line.
+        over_long = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            size = len(raw)
-            head = raw
-            while raw and not raw.endswith(b"\n"):
-                raw = stream.readline(MAX_LINE_BYTES)
-                size += len(raw)
-            if head.lstrip().startswith(b"#"):
-                continue
-            yield _too_long_target(size, head, source, number)
+        if over_long:
+            size, first = _skip_long_line(stream, raw)
+            if first and first != "#":
+                yield _too_long_target(size, raw, source, number)
             continue
         stripped = raw.strip()
         if not stripped or stripped.startswith(b"#"):
@@ -221,7 +284,9 @@ def iter_stream(stream: BinaryIO, source: str) -> Iterator[Target]:
         try:
             text = stripped.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield _bad_bytes_target(stripped, exc, source, number)
+            shown = stripped.decode("utf-8", errors="replace").strip()
+            if shown and not shown.startswith("#"):
+                yield _bad_bytes_target(stripped, exc, source, number)
             continue
         target = parse_line(text, source=source, line=number)
         if target is not None:
