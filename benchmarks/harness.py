@@ -1,9 +1,16 @@
-"""Whole-process measurement: wall time, peak RSS from `os.wait4`, peak PSS of the process tree.
+"""Whole-process measurement: wall time, peak RSS via `wait4`, peak PSS of the process tree.
 
 PSS (proportional set size) counts a page shared by N processes as 1/N in each, so the PSS of
 all the processes of a run, summed, is the memory that run really takes, shared pages counted
 once. It is read from ``/proc/<pid>/smaps_rollup`` by a sampling thread while the run goes on;
 the peak is the largest sum seen.
+
+Peak RSS comes from the kernel's rusage of the waited-for process. Linux keeps that high-water
+mark across exec, and a child spawned by Python (vfork or fork) starts out with its parent's
+RSS: a 50 MB harness would make every contender look at least 50 MB big. So each command is
+started by GNU time (``/usr/bin/time``, a C program of ~1 MB), which forks, execs and `wait4`s
+the contender and writes its ``ru_maxrss``; without /usr/bin/time the harness's own `os.wait4`
+is used and the figure is only an upper bound.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+TIME = "/usr/bin/time"
 SAMPLE_INTERVAL_S = 0.025
 """Between two PSS samples: short enough for a 1-second run, cheap enough not to compete."""
 DEFAULT_RUN_TIMEOUT_S = 900.0
@@ -30,11 +38,13 @@ class Measurement:
 
     wall_s: float
     maxrss_kb: int
-    """Peak RSS from `os.wait4` (the largest of the process and its waited-for children)."""
+    """Peak RSS in KiB from `wait4` (by /usr/bin/time when present; see the module's doc)."""
     peak_pss_kb: int
     """Largest sum of PSS over the process tree among the samples."""
     samples: int
     exit_code: int
+    cpu_s: float = 0.0
+    """User + system CPU time of the command and its waited-for children."""
     timed_out: bool = False
     requests: int | None = None
     """Requests the target server saw during the run, when the caller counted them."""
@@ -105,6 +115,8 @@ class PssSampler:
 
     root: int
     interval: float = SAMPLE_INTERVAL_S
+    skip_root: bool = False
+    """Count only the descendants (the root is a launcher such as /usr/bin/time)."""
     peak_kb: int = 0
     samples: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -127,7 +139,8 @@ class PssSampler:
 
     def sample(self) -> int:
         """One sample; returns it."""
-        value = tree_pss_kb(self.root)
+        pids = process_tree(self.root)
+        value = sum(pss_kb(pid) for pid in (pids[1:] if self.skip_root else pids))
         if value:
             self.samples += 1
             self.peak_kb = max(self.peak_kb, value)
@@ -156,10 +169,15 @@ def measure(
     timeout: float = DEFAULT_RUN_TIMEOUT_S,
 ) -> Measurement:
     """Run `cmd` to its end and measure it as a whole: spawn to exit, memory sampled meanwhile."""
+    launcher = Path(TIME).exists()
+    rusage_file = stderr.with_suffix(".rusage")
+    argv = (
+        [TIME, "-f", "%M %U %S %x", "-o", str(rusage_file), "--", *cmd] if launcher else list(cmd)
+    )
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            list(cmd),
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
@@ -167,7 +185,7 @@ def measure(
             env=env,
             start_new_session=True,  # its own process group, so a timeout can end all of it
         )
-        sampler = PssSampler(proc.pid).start()
+        sampler = PssSampler(proc.pid, skip_root=launcher).start()
         timer = threading.Timer(timeout, _kill_group, args=(proc.pid,))
         timer.start()
         try:
@@ -180,9 +198,18 @@ def measure(
     timed_out = wall >= timeout
     if not timed_out:  # stray grandchildren never outlive a measurement
         _kill_group(proc.pid)
+    maxrss_kb = int(usage.ru_maxrss)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    if launcher:
+        # "<maxrss> <user> <sys> <exit>" last, after "Command exited with non-zero status N".
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = rusage_file.read_text().split()[-4:]
+            maxrss_kb = int(fields[0])
+            cpu_s = float(fields[1]) + float(fields[2])
     return Measurement(
         wall_s=wall,
-        maxrss_kb=int(usage.ru_maxrss),
+        maxrss_kb=maxrss_kb,
+        cpu_s=cpu_s,
         peak_pss_kb=peak,
         samples=sampler.samples,
         exit_code=proc.returncode,

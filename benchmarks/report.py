@@ -42,6 +42,7 @@ def stats(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
         "min": min(walls),
         "max": max(walls),
         "walls": walls,
+        "cpu": _median(r.get("cpu_s", 0.0) for r in valid),
         "pss_mb": _mb(_median(r["peak_pss_kb"] for r in valid)),
         "rss_mb": _mb(_median(r["maxrss_kb"] for r in valid)),
         "requests": _median(r["requests"] for r in valid if r["requests"] is not None),
@@ -190,7 +191,7 @@ def contender_table(
     by = _case_stats(case)
     base = by.get("urlcheck")
     other = by.get(versus) if versus else None
-    header = ["contender", "wall median (s)", "min-max (s)"]
+    header = ["contender", "wall median (s)", "min-max (s)", "CPU (s)"]
     if limit_s is not None:
         header.append("x slowest call")
     header += ["x urlcheck"]
@@ -209,7 +210,12 @@ def contender_table(
             problems = "; ".join(sorted({r["note"] for r in case["runs"][name] if r["note"]}))
             rows.append([f"`{name}`", f"no valid run: {problems}", *[""] * (len(header) - 2)])
             continue
-        row = [f"`{name}`", f"{s['wall']:.3f}", f"{s['min']:.3f}-{s['max']:.3f}"]
+        row = [
+            f"`{name}`",
+            f"{s['wall']:.3f}",
+            f"{s['min']:.3f}-{s['max']:.3f}",
+            _fmt(s["cpu"], ".2f"),
+        ]
         if limit_s is not None:
             row.append(f"{s['wall'] / limit_s:.2f}")
         row.append(_fmt(_ratio(s["wall"], _val(base, "wall")), ".2f"))
