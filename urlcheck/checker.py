@@ -10,10 +10,13 @@ import asyncio
 import contextlib
 import email.utils
 import errno
+import functools
 import random
 import socket
 import ssl
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -161,6 +164,7 @@ async def _request(
         async with session.request(
             method,
             target.url,
+            proxy=proxy_for(target.url),
             allow_redirects=options.max_redirects > 0,
             max_redirects=options.max_redirects,
         ) as resp:
@@ -398,8 +402,33 @@ def create_session(options: CheckOptions) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=None),
         cookie_jar=aiohttp.DummyCookieJar(),
         headers=headers,
-        trust_env=True,
+        # trust_env would re-read ~/.netrc and the proxy variables on every request (in a
+        # thread, for netrc): the proxies are read once instead, by proxy_for.
+        trust_env=False,
     )
+
+
+@functools.cache
+def _environment_proxies() -> dict[str, str]:
+    return urllib.request.getproxies_environment()
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy for `url` from HTTP_PROXY / HTTPS_PROXY / NO_PROXY, read once per process."""
+    proxies = _environment_proxies()
+    if not proxies:
+        return None
+    scheme = url.partition(":")[0].lower()
+    proxy = proxies.get(scheme)
+    if proxy is None:
+        return None
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return None if _bypassed(host) else proxy
+
+
+@functools.lru_cache(maxsize=4096)
+def _bypassed(host: str) -> bool:
+    return bool(urllib.request.proxy_bypass(host))
 
 
 def _as_duplicate(result: CheckResult, target: Target) -> CheckResult:
