@@ -25,10 +25,13 @@ import click
 from ._version import __version__
 from .models import (
     DEFAULT_ACCEPT,
+    DEFAULT_BROKER_TIMEOUT,
+    DEFAULT_CHUNK_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_METHOD,
     DEFAULT_PER_HOST,
+    DEFAULT_REDELIVERY_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     CheckOptions,
@@ -40,11 +43,16 @@ from .serve import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PO
 from .status import ExitStatus, exit_status
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from .history import Recorder
     from .inputs import TargetReader
+
+    ResultSource = Callable[[TargetReader, CheckOptions], AsyncGenerator[CheckResult, None]]
+    """Where a run's results come from: `check_urls`, or the cluster's `check_urls_remote`."""
 
 FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 SCREEN_ROWS_FALLBACK = 24
@@ -209,6 +217,7 @@ async def _check(
     interrupt: _Interrupt,
     progress: Progress | None,
     task_id: TaskID | None,
+    source: ResultSource | None = None,
 ) -> _Run:
     """The whole async part of a run: stream results into the output as they finish."""
     import asyncio
@@ -226,7 +235,7 @@ async def _check(
         run.interrupted = True
         return run
     try:
-        async with contextlib.aclosing(check_urls(reader, options)) as results:
+        async with contextlib.aclosing((source or check_urls)(reader, options)) as results:
             async for result in results:
                 run.summary.add(result)
                 if output.recorder is not None:
@@ -506,6 +515,42 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     help="Print only failures, and no summary (for cron).",
 )
 @click.option(
+    "--broker",
+    metavar="URL",
+    default=None,
+    show_envvar=True,
+    help="Check on a Celery cluster: send the list in chunks through this Redis "
+    "(redis://HOST:6379/0) to 'urlcheck worker' processes; needs urlcheck[distributed]. "
+    "--concurrency and --per-host then hold per worker process, and --per-host is divided "
+    "among the processes that answer at the start (never below 1). Delivery is at least "
+    "once: a chunk can be checked twice, its results are reported once.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_CHUNK_SIZE,
+    show_envvar=True,
+    help="With --broker: URL lines per chunk, the unit of work a worker takes.",
+)
+@click.option(
+    "--redelivery-timeout",
+    type=click.FloatRange(1, 7 * 86400),
+    default=DEFAULT_REDELIVERY_TIMEOUT,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="With --broker: a chunk taken by a worker that died is checked by another after "
+    "this long (the workers' own --redelivery-timeout sets it: give both the same). Keep it "
+    "longer than a chunk takes, or chunks are checked twice.",
+)
+@click.option(
+    "--broker-timeout",
+    type=click.FloatRange(0, 86400, min_open=True),
+    default=DEFAULT_BROKER_TIMEOUT,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="With --broker: give up (exit 2) when no worker takes a chunk for this long.",
+)
+@click.option(
     "--serve",
     is_flag=True,
     show_envvar=True,
@@ -568,6 +613,10 @@ def cli(
     keep: float | None,
     show_all: bool,
     quiet: bool,
+    broker: str | None,
+    chunk_size: int,
+    redelivery_timeout: float,
+    broker_timeout: float,
     serve: bool,
     host: str,
     port: int,
@@ -603,6 +652,8 @@ def cli(
         ca_bundle=ca_bundle,
     )
     if serve:
+        if broker is not None:
+            raise click.UsageError("--broker checks FILEs on a cluster; not with --serve")
         _serve(files, options, host=host, port=port, interval=interval, cache_ttl=cache_ttl)
         return
 
@@ -619,11 +670,12 @@ def cli(
     if not reader.sources:
         raise InputFailure("nothing to check")
 
+    source = _remote(broker, chunk_size, redelivery_timeout, broker_timeout)
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))
         recorder = _open_recorder(db_path, keep, stack)
         stdout = stack.enter_context(_open_output(output_path))
-        status = _run(reader, options, fmt.lower(), quiet, show_all, stdout, recorder)
+        status = _run(reader, options, fmt.lower(), quiet, show_all, stdout, recorder, source)
     sys.exit(status)
 
 
@@ -659,6 +711,26 @@ def _serve(
         raise InputFailure(str(exc)) from None
 
 
+def _remote(
+    broker: str | None, chunk_size: int, redelivery_timeout: float, broker_timeout: float
+) -> ResultSource | None:
+    """With --broker, results come from the Celery workers (Celery is imported only then)."""
+    if broker is None:
+        return None
+    from .distributed import remote_source
+    from .errors import DistributedError
+
+    try:
+        return remote_source(
+            broker,
+            chunk_size=chunk_size,
+            redelivery_timeout=redelivery_timeout,
+            broker_timeout=broker_timeout,
+        )
+    except DistributedError as exc:
+        raise InputFailure(str(exc)) from None
+
+
 def _open_recorder(
     db_path: str | None, keep: float | None, stack: contextlib.ExitStack
 ) -> Recorder | None:
@@ -683,9 +755,12 @@ def _run(
     show_all: bool,
     stdout: IO[str],
     recorder: Recorder | None = None,
+    source: ResultSource | None = None,
 ) -> ExitStatus:
     """Check everything the reader yields, print the results, and say how the run ended."""
     from asgiref.sync import async_to_sync
+
+    from .errors import DistributedError
 
     shown_errors = len(reader.errors)
     console = _make_console(stdout)
@@ -703,7 +778,12 @@ def _run(
     interrupt = _Interrupt()
     with interrupt.installed(), progress or contextlib.nullcontext():
         task_id = progress.add_task("check", total=None) if progress is not None else None
-        run = async_to_sync(_check)(reader, options, output, interrupt, progress, task_id)
+        try:
+            run = async_to_sync(_check)(
+                reader, options, output, interrupt, progress, task_id, source
+            )
+        except DistributedError as exc:  # the cluster failed: broker gone, no worker …
+            raise InputFailure(str(exc)) from None
 
     late_errors = list(reader.errors[shown_errors:])  # read errors met during the run
     if recorder is not None:
@@ -824,7 +904,10 @@ def _duration_label(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-SUBCOMMANDS: dict[str, str] = {"history": ".cli:history_command"}
+SUBCOMMANDS: dict[str, str] = {
+    "history": ".cli:history_command",
+    "worker": ".distributed:worker_command",
+}
 """Commands beside the check itself (``urlcheck NAME …``) → "module:command", imported on use.
 
 The check takes bare FILE arguments, so a Click group cannot tell ``urlcheck history`` from a

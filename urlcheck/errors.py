@@ -1,8 +1,9 @@
 """The exceptions urlcheck raises; an unreachable URL is a result, never one of these.
 
 UrlcheckError
-├── InputError   a file or stream cannot be read as a URL list
-└── ServeError   the web view cannot listen, or is stopping while a check runs
+├── InputError         a file or stream cannot be read as a URL list
+├── DistributedError   the Celery cluster cannot check the list (broker, workers)
+└── ServeError         the web view cannot listen, or is stopping while a check runs
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ class UrlcheckError(Exception):
 
 class InputError(UrlcheckError):
     """A file or stream cannot be read as a URL list (missing, a directory, binary …)."""
+
+
+class DistributedError(UrlcheckError):
+    """The cluster cannot check the list: bad broker URL, broker unreachable, no worker …"""
 
 
 class ServeError(UrlcheckError):

@@ -17,6 +17,12 @@ DEFAULT_BACKOFF = 0.5
 """Seconds before the first retry; each further retry waits twice as long."""
 DEFAULT_RETRY_WAIT_MAX = 10.0
 """Cap on one wait between attempts, a server's Retry-After included."""
+DEFAULT_CHUNK_SIZE = 1000
+"""With a broker: URL lines per chunk, the unit of work a Celery worker takes."""
+DEFAULT_REDELIVERY_TIMEOUT = 600.0
+"""With a broker: seconds before a chunk taken by a worker that died goes to another."""
+DEFAULT_BROKER_TIMEOUT = 60.0
+"""With a broker: seconds the client waits for a worker to take a chunk before giving up."""
 
 
 class ErrorKind(enum.StrEnum):
