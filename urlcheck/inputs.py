@@ -103,11 +103,11 @@ def url_problem(text: str) -> str | None:
         return f"cannot parse the URL: {reason}"
     if not host:
         return "no host in the URL"
-    return _host_problem(host, url.host or host)
+    return _host_problem(host, url)
 
 
-def _host_problem(host: str, shown: str) -> str | None:
-    """Why `host` (as sent: punycode, no brackets) cannot be connected to, or None.
+def _host_problem(host: str, url: URL) -> str | None:
+    """Why `host` (`url`'s, as sent: punycode, no brackets) cannot be connected to, or None.
 
     The same rules aiohttp and `socket.getaddrinfo` apply later, so that such a line fails
     here, as `invalid_url` naming its file and line, and not in the middle of a request.
@@ -122,14 +122,14 @@ def _host_problem(host: str, shown: str) -> str | None:
         try:
             ipaddress.IPv4Address(host)  # aiohttp refuses 127.1, 2130706433, 010.0.0.1 …
         except ValueError:
-            return f"invalid host name {shown!r}: not an IPv4 address like 192.0.2.1"
+            return f"invalid host name {host!r}: not an IPv4 address like 192.0.2.1"
         return None
     if not _HOST_RE.match(host):
-        return f"invalid host name {mask_url(shown)!r}"
+        return f"invalid host name {mask_url(url.host or host)!r}"  # url.host: Unicode, slow
     try:
         host.encode("idna")
     except UnicodeError:
-        return f"invalid host name {shown!r}: a part between dots is empty or over 63 characters"
+        return f"invalid host name {host!r}: a part between dots is empty or over 63 characters"
     return None
 
 
