@@ -7,6 +7,7 @@ and any other caller get `CheckResult`s and decide what to do with them.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import email.utils
 import errno
@@ -14,12 +15,14 @@ import functools
 import random
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -435,6 +438,81 @@ def _as_duplicate(result: CheckResult, target: Target) -> CheckResult:
     return replace(result, url=target.display, line=target.line, file=target.source)
 
 
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class _Handoff(Generic[_T]):
+    """Items passed from a reader thread to the event loop, at most `room` ahead."""
+
+    loop: asyncio.AbstractEventLoop
+    room: threading.Semaphore
+    ready: collections.deque[_T] = field(default_factory=collections.deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: bool = False
+    """The loop is asleep until `wake` is set."""
+    done: bool = False
+    error: BaseException | None = None
+    stopped: bool = False
+
+    def produce(self, items: Iterable[_T]) -> None:
+        """Run in the thread: iterate `items`, waiting for room before each one."""
+        try:
+            for item in items:
+                self.room.acquire()
+                if self.stopped:
+                    return
+                self.ready.append(item)
+                if self.waiting:
+                    self._wake_loop()
+        except BaseException as exc:  # handed to the loop, which re-raises it
+            self.error = exc
+        finally:
+            self.done = True
+            self._wake_loop()
+
+    def _wake_loop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+
+async def _each(items: Iterable[_T], ahead: int) -> AsyncGenerator[_T, None]:
+    """Yield `items`; unless they are a list or tuple, iterate them in a daemon thread.
+
+    Reading may block (standard input from a pipe whose writer pauses): that then stalls the
+    thread, never the event loop, whose clocks are timing the checks already under way.
+    """
+    if isinstance(items, list | tuple):
+        for item in items:
+            yield item
+        return
+    handoff: _Handoff[_T] = _Handoff(asyncio.get_running_loop(), threading.Semaphore(ahead))
+    # A daemon thread: one blocked reading an open pipe must not keep the process alive.
+    reader = threading.Thread(target=handoff.produce, args=(items,), daemon=True)
+    reader.start()
+    try:
+        while True:
+            if handoff.ready:
+                item = handoff.ready.popleft()
+                handoff.room.release()
+                yield item
+            elif handoff.done:
+                if handoff.ready:
+                    continue
+                if handoff.error is not None:
+                    raise handoff.error
+                return
+            else:
+                handoff.wake.clear()
+                handoff.waiting = True
+                if not handoff.ready and not handoff.done:  # else it came while going to sleep
+                    await handoff.wake.wait()
+                handoff.waiting = False
+    finally:
+        handoff.stopped = True
+        handoff.room.release()  # a reader waiting for room wakes up and stops
+
+
 async def check_urls(
     targets: Iterable[Target | str],
     options: CheckOptions | None = None,
@@ -459,20 +537,24 @@ async def check_urls(
     finished: dict[object, CheckResult] = {}
 
     async def feed() -> None:
-        for item in targets:
-            target = item if isinstance(item, Target) else Target.from_url(item)
-            key = target.key
-            if target.problem is not None:
-                await results.put(invalid_result(target))
-            elif key in finished:
-                await results.put(_as_duplicate(finished[key], target))
-            elif key in waiting:
-                waiting[key].append(target)
-            else:
-                waiting[key] = []
-                await todo.put(target)
+        async with contextlib.aclosing(_each(targets, todo.maxsize)) as items:
+            async for item in items:
+                await put(item)
         for _ in range(options.concurrency):
             await todo.put(None)
+
+    async def put(item: Target | str) -> None:
+        target = item if isinstance(item, Target) else Target.from_url(item)
+        key = target.key
+        if target.problem is not None:
+            await results.put(invalid_result(target))
+        elif key in finished:
+            await results.put(_as_duplicate(finished[key], target))
+        elif key in waiting:
+            waiting[key].append(target)
+        else:
+            waiting[key] = []
+            await todo.put(target)
 
     async def work() -> None:
         while (target := await todo.get()) is not None:

@@ -315,7 +315,12 @@ def open_source(name: str, stdin: BinaryIO | None = None) -> Source:
     """Open one input by name (``-`` for standard input), or raise `InputError` saying why not."""
     if name == STDIN:
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return Source("<stdin>", stream, owned=False)
+        try:
+            # A handle of our own on the descriptor: the checker reads in a daemon thread, and
+            # one still blocked in sys.stdin's read at exit would abort the interpreter.
+            return Source("<stdin>", os.fdopen(os.dup(stream.fileno()), "rb"))
+        except (OSError, ValueError):  # no descriptor (an in-memory stream): read it as it is
+            return Source("<stdin>", stream, owned=False)
     try:
         info = os.stat(name)
     except FileNotFoundError:
