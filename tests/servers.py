@@ -1,11 +1,21 @@
 """Real servers on 127.0.0.1 for the tests: an aiohttp app or a raw socket handler, each
-running in a thread of its own so both async tests and CliRunner (sync) tests can use them."""
+running in a thread of its own so both async tests and CliRunner (sync) tests can use them;
+and `urlcheck --serve` itself, in a process of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -202,3 +212,79 @@ def demo_app() -> web.Application:
     app = web.Application(middlewares=[record])
     app.add_routes(routes)
     return app
+
+
+SERVE_START_TIMEOUT = 30.0
+"""Seconds `urlcheck --serve` may take to say where it listens."""
+
+
+@dataclass
+class Running:
+    """A `urlcheck --serve` process and what it printed on stderr so far."""
+
+    proc: subprocess.Popen[str]
+    url: str
+    stderr: list[str] = field(default_factory=list)
+
+    def get(self, path: str, timeout: float = 30.0) -> tuple[int, dict[str, str], str]:
+        """GET a path on the server: status, headers, body."""
+        try:
+            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=timeout) as resp:
+                return resp.status, dict(resp.headers), resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, dict(exc.headers), exc.read().decode()
+
+
+@contextlib.contextmanager
+def urlcheck_serve(
+    *args: str, env: dict[str, str] | None = None, cwd: str | os.PathLike[str] | None = None
+) -> Iterator[Running]:
+    """Start ``python -m urlcheck --serve ARGS`` and wait until it listens; Ctrl-C it after."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "urlcheck", "--serve", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+
+    def drain() -> None:  # keep reading, so a chatty server never blocks on a full pipe
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.put(line)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + SERVE_START_TIMEOUT
+    url = None
+    try:
+        while url is None:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"the server did not start: {seen}") from None
+            seen.append(line)
+            found = re.search(r" on (http://\S+/) \(Ctrl-C stops\)", line)
+            url = found.group(1) if found else None
+        running = Running(proc, url, seen)
+        yield running
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=10)
+        while not lines.empty():
+            seen.append(lines.get())
+        assert proc.stdout is not None
+        proc.stdout.close()
+        assert proc.stderr is not None
+        proc.stderr.close()

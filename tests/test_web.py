@@ -3,22 +3,16 @@ waitress server in a process of its own (loopback, Ctrl-C, load, a slow check vs
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
 import re
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -32,13 +26,12 @@ from urlcheck.errors import InputError
 from urlcheck.models import CheckOptions, CheckResult
 from urlcheck.web import CONTENT_SECURITY_POLICY, create_app
 
-from .servers import Served, demo_app, serve_app
+from .servers import Served, demo_app, serve_app, urlcheck_serve
 
 FAST = {"retries": 0, "timeout": 5.0}
 HOSTILE_REASON = "<script>alert(1)</script>"
 HOSTILE_QUERY = '"><img/src=x/onerror=alert(1)>'
 HOSTILE_LINE = '"><img src=x onerror=alert(1)>'
-SERVE_START_TIMEOUT = 30.0
 
 
 def hostile_app() -> web.Application:
@@ -103,11 +96,13 @@ def test_page_shows_each_result_with_badge_bar_redirects_errors_and_summary(
     for path in ("/ok", "/status/404", "/redirect/2", "/slow?delay=0.2"):
         assert site.url(path) in html
     assert html.count('<tr class="result ') == 5
-    assert '<span class="badge badge-ok">200 OK</span>' in html
-    assert '<span class="badge badge-fail">404 Not Found</span>' in html
-    assert '<span class="badge badge-invalid">invalid_url</span>' in html
+    assert '<span class="badge badge-ok" title="200 OK">200 OK</span>' in html
+    assert '<span class="badge badge-fail" title="404 Not Found">404 Not Found</span>' in html
+    assert '<span class="badge badge-invalid" title="invalid_url">invalid_url</span>' in html
     assert f'2 →</span> <span class="final">{site.url("/redirect/0")}</span>' in html
     assert "no http:// or https:// scheme" in html
+    assert '<span class="where">line 2 · HEAD</span>' in html  # one file: its name is above
+    assert '<span class="where">line 3 · GET</span>' in html  # HEAD got 404, so GET too
     assert html.count('<svg class="bar bar-') == 4  # the invalid line was never timed
     assert '<rect class="bar-fill" width="100.0"' in html  # the slowest fills its bar
     assert "2 of 5 URLs failing" in html
@@ -488,7 +483,9 @@ def test_a_file_that_goes_away_is_reported_on_the_page(tmp_path: Path, site: Ser
     keep = url_file(tmp_path, site.url("/ok"), name="keep.txt")
     gone = url_file(tmp_path, site.url("/status/404"), name="gone.txt")
     client = create_app([str(keep), str(gone)], FAST).test_client()
-    assert "1 of 2 URLs failing" in text(client.get("/"))
+    html = text(client.get("/"))
+    assert "1 of 2 URLs failing" in html
+    assert f'<span class="where">{keep}:1 · HEAD</span>' in html  # two files: say which
     gone.unlink()
     html = text(client.get("/"))
     assert f"{gone}: no such file" in html
@@ -569,75 +566,6 @@ def test_only_the_serve_path_imports_flask_and_waitress() -> None:
 
 
 # The real server: `urlcheck --serve` in a process of its own, stopped with Ctrl-C.
-
-
-@dataclass
-class Running:
-    """A `urlcheck --serve` process and what it printed on stderr so far."""
-
-    proc: subprocess.Popen[str]
-    url: str
-    stderr: list[str] = field(default_factory=list)
-
-    def get(self, path: str, timeout: float = 30.0) -> tuple[int, dict[str, str], str]:
-        """GET a path on the server: status, headers, body."""
-        try:
-            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=timeout) as resp:
-                return resp.status, dict(resp.headers), resp.read().decode()
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return exc.code, dict(exc.headers), exc.read().decode()
-
-
-@contextlib.contextmanager
-def urlcheck_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[Running]:
-    """Start ``python -m urlcheck --serve ARGS`` and wait until it listens; Ctrl-C it after."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "urlcheck", "--serve", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    seen: list[str] = []
-
-    def drain() -> None:  # keep reading, so a chatty server never blocks on a full pipe
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.put(line)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + SERVE_START_TIMEOUT
-    url = None
-    try:
-        while url is None:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"the server did not start: {seen}") from None
-            seen.append(line)
-            found = re.search(r" on (http://\S+/) \(Ctrl-C stops\)", line)
-            url = found.group(1) if found else None
-        running = Running(proc, url, seen)
-        yield running
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=10)
-        while not lines.empty():
-            seen.append(lines.get())
-        assert proc.stdout is not None
-        proc.stdout.close()
-        assert proc.stderr is not None
-        proc.stderr.close()
 
 
 def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(

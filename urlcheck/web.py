@@ -355,9 +355,9 @@ def _format_ms(value: float) -> str:
 
 
 def _format_seconds(value: float) -> str:
-    if value == 0:
-        return "0 s"
-    return f"{value:.2f} s" if value < 10 else f"{value:,.0f} s"
+    if value == int(value) or value >= 10:
+        return f"{value:,.0f} s"
+    return f"{value:.2f} s"
 
 
 def _options_from(value: CheckOptions | Mapping[str, Any] | None) -> CheckOptions:
