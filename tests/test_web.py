@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -662,3 +663,32 @@ def test_a_slow_check_does_not_block_healthz(tmp_path: Path, site: Served) -> No
     assert max(latencies) < 1.5, latencies  # generous: the machine is shared; the check takes 3 s
     assert pages == [200] * 4
     assert site.requests_to("/slow?delay=3") == ["HEAD"]
+
+
+def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
+    path = url_file(tmp_path, "http://127.0.0.1:1/")
+    with urlcheck_serve("--port", "0", str(path)) as server:
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(timeout=30)
+    assert server.proc.returncode == 0
+    assert "Traceback" not in "".join(server.stderr)
+
+
+def test_ctrl_c_during_a_check_cancels_it_and_stops_at_once(tmp_path: Path, site: Served) -> None:
+    path = url_file(tmp_path, site.url("/slow?delay=60"))
+    with urlcheck_serve("--port", "0", str(path)) as server:
+        answers: list[int] = []
+        loader = threading.Thread(target=lambda: answers.append(server.get("/", timeout=60)[0]))
+        loader.start()
+        while not site.log:  # the check has reached the slow server
+            time.sleep(0.02)
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(timeout=30)
+        stopped_in = time.monotonic() - started
+        loader.join(timeout=30)
+    assert server.proc.returncode == 0
+    assert stopped_in < 10, stopped_in  # not the 60 s the check would take
+    output = "".join(server.stderr)
+    assert "Traceback" not in output
+    assert answers == [503]  # the waiting page is told the server is stopping
