@@ -19,12 +19,22 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import (
     Forbidden,
@@ -302,7 +312,6 @@ class WebState:
     files: UrlFiles
     cache: ResultCache
     interval: int
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,8 +409,6 @@ def _timing(name: str, dur_ms: float | None = None, desc: str | None = None) -> 
 
 
 def _state() -> WebState:
-    from flask import current_app
-
     state: WebState = current_app.extensions[EXTENSION]
     return state
 
