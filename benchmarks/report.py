@@ -43,7 +43,8 @@ def stats(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
         "max": max(walls),
         "walls": walls,
         "cpu": _median(r.get("cpu_s", 0.0) for r in valid),
-        "pss_mb": _mb(_median(r["peak_pss_kb"] for r in valid)),
+        # A process shorter than one sampling interval has no PSS sample: n/a, not 0.
+        "pss_mb": _mb(_median(r["peak_pss_kb"] for r in valid if r["samples"])),
         "rss_mb": _mb(_median(r["maxrss_kb"] for r in valid)),
         "requests": _median(r["requests"] for r in valid if r["requests"] is not None),
         "valid": len(valid),
@@ -482,13 +483,14 @@ def _section_startup(results: dict[str, Any]) -> list[str]:
                 f"`{name}`",
                 f"{statistics.median(walls):.3f}",
                 f"{min(walls):.3f}-{max(walls):.3f}",
-                _fmt(_mb(_median(r["peak_pss_kb"] for r in runs)), ".1f"),
+                _fmt(_median(r.get("cpu_s", 0.0) for r in runs), ".3f"),
+                _fmt(_mb(_median(r["peak_pss_kb"] for r in runs if r["samples"])), ".1f"),
             ]
         )
     lines += [
         f"Interleaved, {len(next(iter(startup['runs'].values())))} rounds, whole processes.",
         "",
-        *_table(["command", "wall median (s)", "min-max (s)", "peak PSS (MB)"], rows),
+        *_table(["command", "wall median (s)", "min-max (s)", "CPU (s)", "peak PSS (MB)"], rows),
         "",
     ]
     for name, profile in startup["importtime"].items():
