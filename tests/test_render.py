@@ -185,6 +185,9 @@ def test_prometheus_parses_and_has_one_series_per_url() -> None:
     }
     success = {s.labels["url"]: s.value for s in families["probe_success"].samples}
     assert success == {OK.url: 1.0, MOVED.url: 1.0, DOWN.url: 0.0, hostile.url: 1.0}
+    broken = CheckResult(url="not\ra url", line=1, ok=False, attempts=0)
+    (family, *_) = text_string_to_metric_families(to_prometheus([broken]))
+    assert [s.labels["url"] for s in family.samples] == ["not\na url"]
     status = {s.labels["url"]: s.value for s in families["probe_http_status_code"].samples}
     assert status[DOWN.url] == 0.0
     duration = {s.labels["url"]: s.value for s in families["probe_duration_seconds"].samples}

@@ -149,7 +149,15 @@ def _unique_by_url(results: Iterable[CheckResult]) -> list[CheckResult]:
 
 def _label(value: str) -> str:
     """A Prometheus label value, escaped as the text exposition format requires."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    # The format knows only \\, \" and \n; a bare carriage return would end the line for some
+    # parsers, so it is written as \n too.
+    return (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\n", "\\n")
+    )
 
 
 PROMETHEUS_METRICS = (
