@@ -182,3 +182,15 @@ def test_insecure_reports_no_cert_days(ca: trustme.CA, tmp_path: Path) -> None:
         )
         record = json.loads(result.stdout)
         assert (record["ok"], record["cert_days"]) == (True, None)
+
+
+def test_the_page_shows_cert_days(ca: trustme.CA, ca_file: str, tmp_path: Path) -> None:
+    from urlcheck.web import create_app
+
+    with tls_server(ca, days=10) as tls:
+        urls = tmp_path / "urls.txt"
+        urls.write_text(tls.url("/ok") + "\n")
+        app = create_app([str(urls)], {"retries": 0, "ca_bundle": ca_file})
+        page = app.test_client().get("/").get_data(as_text=True)
+    assert '<span class="cert cert-fail" title="TLS certificate expires in 10.0 days">' in page
+    assert "cert 10 d" in page

@@ -66,7 +66,8 @@ def test_latest_gives_the_newest_fresh_run(tmp_path: Path) -> None:
         recorder.finish(summary, interrupted=False)
         latest = history.latest(60)
         assert latest is not None
-        assert [(r.url, r.ok, r.error_kind) for r in latest] == [
+        assert latest.started_at <= latest.finished_at <= time.time()
+        assert [(r.url, r.ok, r.error_kind) for r in latest.results] == [
             ("https://a.test/", True, None),
             ("https://b.test/", False, ErrorKind.STATUS),
         ]

@@ -654,7 +654,17 @@ def cli(
     if serve:
         if broker is not None:
             raise click.UsageError("--broker checks FILEs on a cluster; not with --serve")
-        _serve(files, options, host=host, port=port, interval=interval, cache_ttl=cache_ttl)
+        if keep is not None:
+            raise click.UsageError("--keep prunes the history when a run ends; not with --serve")
+        _serve(
+            files,
+            options,
+            host=host,
+            port=port,
+            interval=interval,
+            cache_ttl=cache_ttl,
+            db=db_path,
+        )
         return
 
     from .inputs import open_sources
@@ -687,6 +697,7 @@ def _serve(
     port: int,
     interval: int,
     cache_ttl: float,
+    db: str | None,
 ) -> None:
     """--serve: hand over to the web view, which reads the FILEs itself (again when they change)."""
     if not files:
@@ -706,6 +717,7 @@ def _serve(
             port=port,
             interval=interval,
             cache_ttl=cache_ttl,
+            db=db,
         )
     except UrlcheckError as exc:
         raise InputFailure(str(exc)) from None

@@ -58,7 +58,8 @@ CREATE TABLE results (
     method TEXT,
     attempts INTEGER NOT NULL,
     error_kind TEXT,
-    error TEXT
+    error TEXT,
+    cert_days REAL
 );
 CREATE INDEX results_url_time ON results (url, checked_at);
 CREATE INDEX results_time ON results (checked_at);
@@ -107,6 +108,15 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
         return values[0]
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return cuts[round(fraction * 100) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRun:
+    """One complete run read back from the history."""
+
+    started_at: float
+    finished_at: float
+    results: list[CheckResult]
 
 
 class History:
@@ -184,7 +194,7 @@ class History:
             (
                 run_id, checked_at, r.url, r.file, r.line, int(r.ok), r.status, r.reason,
                 r.elapsed_ms, r.final_url, r.redirects, r.method, r.attempts,
-                None if r.error_kind is None else str(r.error_kind), r.error,
+                None if r.error_kind is None else str(r.error_kind), r.error, r.cert_days,
             )
             for r, checked_at in results
         ]  # fmt: skip
@@ -193,8 +203,8 @@ class History:
         with self._write() as db:
             db.executemany(
                 "INSERT INTO results (run_id, checked_at, url, file, line, ok, status, reason,"
-                " elapsed_ms, final_url, redirects, method, attempts, error_kind, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " elapsed_ms, final_url, redirects, method, attempts, error_kind, error,"
+                " cert_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -260,31 +270,33 @@ class History:
         flush()
         return stats
 
-    def latest(self, max_age_s: float, now: float | None = None) -> list[CheckResult] | None:
-        """The newest finished run's results if it is younger than `max_age_s`, else None."""
+    def latest(self, max_age_s: float, now: float | None = None) -> RecordedRun | None:
+        """The newest complete run if it finished less than `max_age_s` ago, else None."""
         cutoff = (now or time.time()) - max_age_s
         row = self._db.execute(
-            "SELECT id FROM runs WHERE finished_at IS NOT NULL AND NOT interrupted"
-            " AND finished_at >= ? ORDER BY finished_at DESC LIMIT 1",
+            "SELECT id, started_at, finished_at FROM runs WHERE finished_at IS NOT NULL"
+            " AND NOT interrupted AND finished_at >= ? ORDER BY finished_at DESC LIMIT 1",
             (cutoff,),
         ).fetchone()
         if row is None:
             return None
+        run_id, started_at, finished_at = row
         results = self._db.execute(
             "SELECT url, line, ok, status, reason, elapsed_ms, final_url, redirects, method,"
-            " attempts, error_kind, error, file FROM results WHERE run_id = ? ORDER BY id",
-            (row[0],),
+            " attempts, error_kind, error, file, cert_days FROM results WHERE run_id = ?"
+            " ORDER BY id",
+            (run_id,),
         )
-        return [
+        return RecordedRun(started_at, finished_at, [
             CheckResult(
                 url=url, line=line, ok=bool(ok), status=status, reason=reason,
                 elapsed_ms=elapsed_ms, final_url=final_url, redirects=redirects, method=method,
                 attempts=attempts, error_kind=None if kind is None else ErrorKind(kind),
-                error=error, file=file,
+                error=error, file=file, cert_days=cert_days,
             )
             for (url, line, ok, status, reason, elapsed_ms, final_url, redirects, method,
-                 attempts, kind, error, file) in results
-        ]  # fmt: skip
+                 attempts, kind, error, file, cert_days) in results
+        ])  # fmt: skip
 
 
 class Recorder:

@@ -124,12 +124,13 @@ def serve(
     cache_ttl: float = DEFAULT_CACHE_TTL,
     threads: int = DEFAULT_THREADS,
     stderr: TextIO | None = None,
+    db: str | None = None,
 ) -> None:
     """Serve the page for `files` until Ctrl-C or SIGTERM; raises `UrlcheckError` on bad input."""
     from .web import create_app, list_errors, stop_checks
 
     err = stderr or sys.stderr
-    app = create_app(files, options, interval=interval, cache_ttl=cache_ttl)
+    app = create_app(files, options, interval=interval, cache_ttl=cache_ttl, db=db)
     for message in list_errors(app):
         err.write(f"urlcheck: error: {message}\n")
     server = open_server(app, host, port, threads=threads)

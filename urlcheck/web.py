@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -46,6 +47,7 @@ from werkzeug.exceptions import (
 from ._version import __version__
 from .checker import check_urls
 from .errors import InputError, ServeError
+from .history import History, HistoryError, Recorder, UrlStats
 from .inputs import open_sources
 from .models import CheckOptions, CheckResult, StatusRanges, Summary, Target
 from .render import to_prometheus
@@ -62,6 +64,13 @@ MAX_REQUEST_BYTES = 16 * 1024
 """The only body the app accepts is the tiny "check now" form."""
 STOPPING_RETRY_AFTER = 5
 """Seconds a client is told to wait when the server stops during its request."""
+CERT_WARN_DAYS = 30
+CERT_FAIL_DAYS = 14
+"""Certificates expiring sooner get an amber (30) or a red (14) mark on the page."""
+HISTORY_WINDOW_S = 24 * 3600
+"""With --db, the page's uptime covers this much of the history."""
+SPARK_POINTS = 30
+"""Recent response times drawn in each row's sparkline."""
 API_PREFIX = "/api/"
 EXTENSION = "urlcheck"
 """Where the app keeps its `WebState` in ``app.extensions``."""
@@ -178,6 +187,59 @@ class Snapshot:
         return time.monotonic() - self.finished
 
 
+class HistoryView:
+    """The web view's use of a ``--db`` history: record checks, reuse fresh runs, figures.
+
+    Every call opens its own SQLite connection: requests run in threads of their own.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        History(path).close()  # creates it, or fails now with a clear message
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Store a check the page made, like a ``urlcheck --db`` run; a failure is logged."""
+        try:
+            with History(self.path) as history:
+                recorder = Recorder(history)
+                for result in snapshot.results:
+                    recorder.add(result)
+                recorder.finish(snapshot.summary, interrupted=False)
+                error = recorder.error
+        except HistoryError as exc:
+            error = str(exc)
+        if error is not None:
+            logging.getLogger(__name__).warning("%s", error)
+
+    def fresh(self, urls: UrlList, max_age: float) -> Snapshot | None:
+        """A run recorded less than `max_age` ago (by cron, say) of exactly this list."""
+        with History(self.path) as history:
+            run = history.latest(max_age)
+        if run is None:
+            return None
+        listed = sorted((t.display, t.line, t.source) for t in urls.targets)
+        if sorted((r.url, r.line, r.file) for r in run.results) != listed:
+            return None  # a run of another list, or of an older version of this one
+        summary = Summary(wall_s=run.finished_at - run.started_at)
+        for result in run.results:
+            summary.add(result)
+        order = {name: index for index, name in enumerate(urls.files)}
+        results = sorted(run.results, key=lambda r: (order.get(r.file, len(order)), r.line))
+        return Snapshot(
+            results=tuple(results),
+            summary=summary,
+            list_version=urls.version,
+            checked_at=datetime.fromtimestamp(run.started_at, UTC),
+            duration_s=summary.wall_s,
+            finished=time.monotonic() - (time.time() - run.finished_at),
+        )
+
+    def stats(self, window_s: float = HISTORY_WINDOW_S) -> dict[str, UrlStats]:
+        """Uptime and recent response times per URL over the last `window_s` seconds."""
+        with History(self.path) as history:
+            return {s.url: s for s in history.stats(time.time() - window_s, recent=SPARK_POINTS)}
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """What a request got from the cache, and how (for Server-Timing)."""
@@ -203,9 +265,12 @@ class ResultCache:
     `concurrent.futures.Future`, which any thread and event loop can await.
     """
 
-    def __init__(self, options: CheckOptions, ttl: float) -> None:
+    def __init__(
+        self, options: CheckOptions, ttl: float, history: HistoryView | None = None
+    ) -> None:
         self.options = options
         self.ttl = ttl
+        self.history = history
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._pending: _Pending | None = None
@@ -237,6 +302,11 @@ class ResultCache:
                 return Fetched(snapshot, "hit", 0.0)
             pending = self._pending
             leader = pending is None or pending.list_version != urls.version
+            if leader and self.history is not None:
+                recorded = self.history.fresh(urls, max_age)
+                if recorded is not None:
+                    self._snapshot = recorded
+                    return Fetched(recorded, "history", 0.0)
             if leader:
                 pending = _Pending(urls.version, concurrent.futures.Future())
                 self._pending = pending
@@ -260,6 +330,8 @@ class ResultCache:
             if self._pending is pending:
                 self._pending = None
         pending.future.set_result(snapshot)
+        if self.history is not None:
+            await asyncio.to_thread(self.history.record, snapshot)
         return Fetched(snapshot, "ran", (time.perf_counter() - started) * 1000)
 
     async def _check(self, urls: UrlList) -> Snapshot:
@@ -328,6 +400,12 @@ class Row:
     """``fast``, ``medium`` or ``slow``: the colour of the bar."""
     linked: bool
     """Whether the URL is an http(s) URL that was requested, and so safe to link."""
+    cert: str
+    """``ok``, ``warn`` or ``fail``: how soon the certificate expires ('' when unknown)."""
+    uptime: float | None = None
+    """Percentage of the recorded checks that were fine (with ``--db``)."""
+    spark: str = ""
+    """SVG polyline points of the recent response times (with ``--db``)."""
 
 
 def _badge(result: CheckResult) -> str:
@@ -346,7 +424,22 @@ def _label(result: CheckResult) -> str:
     return f"{result.status} {result.reason}" if result.reason else str(result.status)
 
 
-def _rows(results: Sequence[CheckResult]) -> list[Row]:
+def _cert_class(days: float | None) -> str:
+    if days is None:
+        return ""
+    return "fail" if days < CERT_FAIL_DAYS else "warn" if days < CERT_WARN_DAYS else "ok"
+
+
+def _spark_points(values: Sequence[float]) -> str:
+    """Points for an SVG polyline in a 100 x 20 box, highest value at the top."""
+    if len(values) < 2:
+        return ""
+    top = max(values) or 1.0
+    step = 100 / (len(values) - 1)
+    return " ".join(f"{i * step:.1f},{20 - 18 * v / top:.1f}" for i, v in enumerate(values))
+
+
+def _rows(results: Sequence[CheckResult], stats: Mapping[str, UrlStats] | None = None) -> list[Row]:
     longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
     rows = []
     for r in results:
@@ -355,7 +448,20 @@ def _rows(results: Sequence[CheckResult]) -> list[Row]:
             "slow" if r.elapsed_ms >= SLOW_MS else "medium" if r.elapsed_ms >= MEDIUM_MS else "fast"
         )
         linked = r.attempts > 0 and r.url.lower().startswith(("http://", "https://"))
-        rows.append(Row(r, _badge(r), _label(r), round(bar, 2), speed, linked))
+        history = None if stats is None else stats.get(r.url)
+        rows.append(
+            Row(
+                r,
+                _badge(r),
+                _label(r),
+                round(bar, 2),
+                speed,
+                linked,
+                _cert_class(r.cert_days),
+                None if history is None else history.uptime,
+                "" if history is None else _spark_points(history.recent_ms),
+            )
+        )
     return rows
 
 
@@ -421,6 +527,8 @@ async def _results(*, max_age: float | None = None) -> Snapshot:
         _timing("check", fetched.waited_ms, f"checked {count} URLs")
     elif fetched.how == "joined":
         _timing("check", fetched.waited_ms, "waited for a running check")
+    elif fetched.how == "history":
+        _timing("history", desc="a recent run from the history")
     else:
         _timing("cache", desc=f"hit, {fetched.snapshot.age():.1f} s old")
     return fetched.snapshot
@@ -469,11 +577,14 @@ def create_app(
     *,
     interval: int = DEFAULT_INTERVAL,
     cache_ttl: float = DEFAULT_CACHE_TTL,
+    db: str | None = None,
 ) -> Flask:
     """The web view of the URLs in `files`: page, JSON API, metrics and health check.
 
-    Only these files are ever read, and only their URLs ever checked. Raises `InputError`
-    when none of the files can be read.
+    Only these files are ever read, and only their URLs ever checked. With `db`, every check
+    is recorded in that history, a fresh run found there (from cron, say) is shown instead
+    of checking again, and the page shows uptime and recent response times. Raises
+    `InputError` when none of the files can be read, `HistoryError` for an unusable `db`.
     """
     if isinstance(files, str | os.PathLike):
         files = [os.fspath(files)]
@@ -484,7 +595,8 @@ def create_app(
     url_files = UrlFiles(files)
     if not url_files.current.files:
         raise InputError("; ".join(url_files.current.errors) or "no file of URLs given")
-    state = WebState(url_files, ResultCache(_options_from(options), cache_ttl), interval)
+    history = None if db is None else HistoryView(db)
+    state = WebState(url_files, ResultCache(_options_from(options), cache_ttl, history), interval)
 
     # The static route is added by hand below, after automatic OPTIONS are turned off:
     # every method but the ones a route names answers 405.
@@ -556,11 +668,15 @@ def _register_views(app: Flask, state: WebState) -> None:
         snapshot = await _results()
         failed_only = _failed_only()
         shown = [r for r in snapshot.results if not (failed_only and r.ok)]
+        history = state.cache.history
+        stats = None if history is None else await asyncio.to_thread(history.stats)
         return render_template(
             "index.html",
             snapshot=snapshot,
             summary=snapshot.summary,
-            rows=_rows(shown),
+            rows=_rows(shown, stats),
+            history=stats is not None,
+            history_window=HISTORY_WINDOW_S,
             failed_only=failed_only,
             urls=g.urls,
             interval=state.interval,
