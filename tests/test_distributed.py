@@ -44,9 +44,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def redis_port() -> Iterator[int]:
-    """A throwaway redis-server on a free port, with no persistence, for this module."""
+@dataclass
+class Redis:
+    """A redis-server process and the port it listens on."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[Redis]:
+    """A throwaway redis-server on a free port of 127.0.0.1, with no persistence."""
     if not os.access(REDIS_SERVER, os.X_OK):
         pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
     port = free_port()
@@ -66,14 +74,17 @@ def redis_port() -> Iterator[int]:
             if time.monotonic() > deadline or proc.poll() is not None:
                 pytest.fail("redis-server did not start")
             time.sleep(0.05)
-        yield port
+        yield Redis(proc, port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        proc.kill()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def redis_port() -> Iterator[int]:
+    """The Redis of this module."""
+    with redis_server() as redis:
+        yield redis.port
 
 
 _databases = itertools.count(1)
@@ -419,3 +430,34 @@ def test_ctrl_c_revokes_the_rest_and_prints_what_finished(
         time.sleep(0.05)
     time.sleep(1)
     assert len({p for _, p, _ in web.log if "interrupted=" in p}) < count
+
+
+def test_a_broker_lost_mid_run_is_one_line_and_exit_2(
+    web: Served, tmp_path: Path, start_worker: Callable[..., Worker]
+) -> None:
+    lines = [web.url(f"/slow?delay=1&lost={i}") for i in range(20)]
+    urls = write_list(tmp_path / "urls.txt", lines)
+    with redis_server() as redis:
+        broker = f"redis://127.0.0.1:{redis.port}/0"
+        start_worker(broker, "--concurrency", "1")
+        client = subprocess.Popen(
+            [*PY, "--broker", broker, "--chunk-size", "5", "--per-host", "0", urls],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not any("lost=" in path for _, path, _ in web.log):
+                assert time.monotonic() < deadline, "no chunk started"
+                time.sleep(0.02)
+            redis.proc.kill()
+            gone = time.monotonic()
+            _, stderr = client.communicate(timeout=60)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.communicate()
+    assert time.monotonic() - gone < 15
+    assert client.returncode == 2
+    assert f"lost the broker {broker}" in assert_one_clean_line(stderr)

@@ -30,6 +30,7 @@ import enum
 import functools
 import logging
 import os
+import threading
 import time
 import types
 import uuid
@@ -70,6 +71,8 @@ DISCOVERY_TIMEOUT = 0.5
 POLL_INTERVAL = 0.5
 """Wait for results in one go (Celery's own wait adds up to 1 s): bounds how late Ctrl-C
 and time-outs are noticed; a result that comes in ends the wait at once."""
+BROADCAST_TIMEOUT = DISCOVERY_TIMEOUT + CONNECT_TIMEOUT
+"""Seconds a message to all workers (how many are you? revoke these chunks) may take."""
 CHUNKS_PER_PROCESS = 2
 """Chunks kept in flight per worker process: one being checked, one waiting in the queue."""
 MIN_IN_FLIGHT = 4
@@ -343,6 +346,8 @@ class _Client:
         self._window = max_in_flight or IN_FLIGHT_UNKNOWN
         self._original_per_host = options.per_host
         self._rediscover = False
+        self._lost = False
+        """The broker went away: revoking would only wait for it."""
         self._pending: dict[str, _Chunk] = {}
         self._watched: Any = None
         """The Celery ResultSet over the pending chunks; rebuilt only when they change."""
@@ -362,8 +367,11 @@ class _Client:
         """Every target was sent and every chunk reported."""
         return self._exhausted and not self._pending and not self._ready
 
-    def _scrub(self, exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
+    def _describe(self, exc: BaseException) -> str:
+        """One line on what went wrong: the root cause (Celery wraps it), password masked."""
+        while exc.__cause__ is not None:
+            exc = exc.__cause__
+        text = " ".join(str(exc).split()) or type(exc).__name__
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
@@ -381,13 +389,41 @@ class _Client:
                 )
             self.app.backend.client.ping()
             self._discover()
+        except DistributedError:
+            raise
         except Exception as exc:
-            message = f"cannot reach the broker {self.shown}: {self._scrub(exc)}"
+            message = f"cannot reach the broker {self.shown}: {self._describe(exc)}"
             raise DistributedError(message) from None
+
+    def _bounded(self, function: Callable[[], _T]) -> _T:
+        """Run a broadcast to the workers with a deadline.
+
+        Kombu retries a broadcast for ever while the broker is down, and Celery gives no
+        way to bound it: it runs in a thread of its own, abandoned if it does not return.
+        """
+        outcome: list[_T] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(function())
+            except BaseException as exc:
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name="urlcheck-broadcast", daemon=True)
+        thread.start()
+        thread.join(BROADCAST_TIMEOUT)
+        if failure:
+            raise failure[0]
+        if not outcome:
+            self._lost = True
+            raise DistributedError(f"lost the broker {self.shown}: it does not answer")
+        return outcome[0]
 
     def _discover(self) -> None:
         """Ask the workers how many processes they run: size the window, share --per-host."""
-        stats = self.app.control.inspect(timeout=DISCOVERY_TIMEOUT).stats() or {}
+        inspect = self.app.control.inspect(timeout=DISCOVERY_TIMEOUT)
+        stats = self._bounded(inspect.stats) or {}
         self.processes = sum(
             int((info.get("pool") or {}).get("max-concurrency") or 1) for info in stats.values()
         )
@@ -412,7 +448,8 @@ class _Client:
         except DistributedError:
             raise
         except Exception as exc:
-            raise DistributedError(f"lost the broker {self.shown}: {self._scrub(exc)}") from None
+            self._lost = True
+            raise DistributedError(f"lost the broker {self.shown}: {self._describe(exc)}") from None
         self._watchdog()
         ready, self._ready = self._ready, []
         return ready
@@ -560,11 +597,15 @@ class _Client:
     def close(self) -> None:
         """Revoke the chunks not reported yet and let go of every connection."""
         pending = list(self._pending)
+        for chunk in self._pending.values():
+            # Celery unsubscribes from a result when it is garbage collected; with the broker
+            # gone that fails with a traceback on stderr. These results are not wanted any more.
+            chunk.result.backend = None
         self._pending.clear()
         self._watched = None
-        if pending:
+        if pending and not self._lost:
             with contextlib.suppress(Exception):
-                self.app.control.revoke(pending, terminate=True)
+                self._bounded(lambda: self.app.control.revoke(pending, terminate=True))
         with contextlib.suppress(Exception):
             backend = self.app.backend
             backend.result_consumer.stop()
