@@ -103,7 +103,10 @@ def check_broker_url(url: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise DistributedError(f"bad broker URL {shown!r}: {exc}; {hint}") from None
+        detail = str(exc)
+        for secret in secrets_in(url):
+            detail = detail.replace(secret, "***")
+        raise DistributedError(f"bad broker URL {shown!r}: {detail}; {hint}") from None
     if parts.scheme.lower() not in BROKER_SCHEMES:
         raise DistributedError(
             f"bad broker URL {shown!r}: only Redis brokers are supported; {hint}"
@@ -720,6 +723,8 @@ command offers no debug level, and lowers Celery's pool logger to info either wa
 )
 @click.option(
     "--concurrency",
+    # Not URLCHECK_CONCURRENCY: that one is the client's URLs at once, a different knob.
+    envvar="URLCHECK_WORKER_CONCURRENCY",
     type=click.IntRange(1, 1024),
     default=None,
     show_envvar=True,
@@ -737,12 +742,14 @@ command offers no debug level, and lowers Celery's pool logger to info either wa
 )
 @click.option(
     "--name",
+    envvar="URLCHECK_WORKER_NAME",
     default=None,
     show_envvar=True,
     help="Node name, unique among the workers.  [default: urlcheck-PID@HOSTNAME]",
 )
 @click.option(
     "--loglevel",
+    envvar="URLCHECK_WORKER_LOGLEVEL",
     type=click.Choice(["error", "warning", "info"], case_sensitive=False),
     default="info",
     show_envvar=True,
