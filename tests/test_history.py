@@ -175,3 +175,15 @@ def test_history_errors_are_one_line(tmp_path: Path) -> None:
     keep_alone = CliRunner().invoke(cli, ["--keep", "30d", str(urls)])
     assert keep_alone.exit_code == 2
     assert "--keep" in keep_alone.stderr
+
+
+def test_urlcheck_db_in_the_environment_serves_both_commands(
+    tmp_path: Path, server: Served
+) -> None:
+    urls = tmp_path / "urls.txt"
+    urls.write_text(server.url("/ok") + "\n")
+    env = {"URLCHECK_DB": str(tmp_path / "env.db")}
+    assert CliRunner().invoke(cli, ["-q", str(urls)], env=env).exit_code == 0
+    report = CliRunner().invoke(history_command, ["--format", "json"], env=env)
+    assert report.exit_code == 0
+    assert json.loads(report.stdout)[0]["checks"] == 1

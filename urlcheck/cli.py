@@ -484,6 +484,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
 @click.option(
     "--db",
     "db_path",
+    envvar="URLCHECK_DB",
     type=click.Path(dir_okay=False),
     default=None,
     show_envvar=True,
@@ -867,6 +868,7 @@ Example:
 @click.option(
     "--db",
     "db_path",
+    envvar="URLCHECK_DB",
     type=click.Path(dir_okay=False),
     required=True,
     show_envvar=True,
