@@ -446,3 +446,13 @@ def test_on_a_terminal_there_is_colour_and_a_progress_bar(tmp_path: Path, server
     assert "404 Not Found" in stdout
     assert "checking" in stderr  # the progress bar ran on stderr
     assert "1/2" in stderr
+
+
+def test_far_apart_duplicates_in_a_file_are_checked_once(tmp_path: Path, server: Served) -> None:
+    again = server.url("/ok?again")
+    lines = [again, *(server.url(f"/ok?n={n}") for n in range(300)), again]
+    result = run(*FAST, "--format", "jsonl", url_file(tmp_path, *lines))
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 302
+    assert sorted(r["line"] for r in records if r["url"] == again) == [1, 302]
+    assert server.requests_to("/ok?again") == ["HEAD"]

@@ -202,3 +202,32 @@ def test_malformed_expectations_name_file_and_line(line: str, fragment: str) -> 
     assert target.problem is not None
     assert target.problem.startswith("list.txt:3: ")
     assert fragment in target.problem
+
+
+def test_scan_counts_url_lines_finds_repeats_and_rewinds(tmp_path: Path) -> None:
+    from urlcheck.inputs import scan_sources
+
+    path = tmp_path / "urls.txt"
+    path.write_bytes(
+        b"\xef\xbb\xbfhttp://a.test/\n# c\n\nhttp://b.test/ status=200\r\nhttp://a.test/\n"
+        b"bad \xff line\nhttp://c.test/\n"
+    )
+    reader = open_sources([str(path)])
+    scan = scan_sources(reader.sources)
+    assert scan is not None
+    assert scan.lines == 5
+    targets = list(reader)  # the scan rewound the file: everything is read again
+    assert len(targets) == scan.lines
+    assert [scan.may_repeat(t) for t in targets] == [True, False, True, False, False]
+
+
+def test_scan_gives_up_on_streams_it_cannot_rewind() -> None:
+    from urlcheck.inputs import scan_sources
+
+    class Pipe(io.BytesIO):
+        def seekable(self) -> bool:
+            return False
+
+    reader = open_sources(["-"], Pipe(b"http://a.test/\n"))
+    assert scan_sources(reader.sources) is None
+    assert [t.url for t in reader] == ["http://a.test/"]

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -518,13 +518,16 @@ async def check_urls(
     options: CheckOptions | None = None,
     *,
     session: aiohttp.ClientSession | None = None,
+    may_repeat: Callable[[Target], bool] | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
     """Check every target over one session and yield each result as soon as it is known.
 
     A bounded pool of workers pulls from a short queue, so memory stays flat however long
     the list; every target yields exactly one result, and a URL listed twice is requested
-    once. Close the generator (``contextlib.aclosing``) to stop early: in-flight checks
-    are cancelled and the session is closed.
+    once. To answer a later duplicate, a result is kept for the whole run, unless
+    `may_repeat` (see `inputs.scan_sources`) says its URL is not listed again. Close the
+    generator (``contextlib.aclosing``) to stop early: in-flight checks are cancelled and
+    the session is closed.
     """
     options = options or CheckOptions()
     own_session = session is None
@@ -560,7 +563,8 @@ async def check_urls(
         while (target := await todo.get()) is not None:
             result = await fetch_url(http, target, options, certs=certs)
             key = target.key
-            finished[key] = result
+            if may_repeat is None or may_repeat(target):
+                finished[key] = result
             await results.put(result)
             for again in waiting.pop(key, ()):
                 await results.put(_as_duplicate(result, again))

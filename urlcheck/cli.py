@@ -241,11 +241,9 @@ async def _check(
                 if output.recorder is not None:
                     output.recorder.add(result)
                 if progress is not None and task_id is not None:
-                    progress.update(
-                        task_id,
-                        completed=run.summary.total,
-                        total=reader.lines if reader.finished else None,
-                    )
+                    progress.update(task_id, completed=run.summary.total)
+                    if reader.finished:
+                        progress.update(task_id, total=reader.lines)
                 if not output.keeps(result):
                     continue
                 if output.format == "jsonl":
@@ -787,10 +785,23 @@ def _run(
         recorder=recorder,
     )
     file_order = {source.name: index for index, source in enumerate(reader.sources)}
+    expected = None
+    if source is None:
+        import functools
+
+        from .checker import check_urls
+        from .inputs import scan_sources
+
+        # Files can be read twice: a quick first pass counts the lines for the progress bar
+        # and finds the repeated URLs, so only their results are kept for the duplicates.
+        scan = scan_sources(reader.sources)
+        if scan is not None:
+            expected = scan.lines
+            source = functools.partial(check_urls, may_repeat=scan.may_repeat)
     progress = _make_progress(not quiet)
     interrupt = _Interrupt()
     with interrupt.installed(), progress or contextlib.nullcontext():
-        task_id = progress.add_task("check", total=None) if progress is not None else None
+        task_id = progress.add_task("check", total=expected) if progress is not None else None
         try:
             run = async_to_sync(_check)(
                 reader, options, output, interrupt, progress, task_id, source

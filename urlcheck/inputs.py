@@ -7,13 +7,14 @@ over-long line spoils only itself, and a list of a million lines never sits in m
 from __future__ import annotations
 
 import codecs
+import contextlib
 import ipaddress
 import os
 import re
 import shlex
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -353,15 +354,23 @@ class TargetReader:
     lines: int = 0
     """URL lines read so far (invalid ones included)."""
     finished: bool = False
+    reading: Source | None = None
+    """The source being read now, perhaps by a thread blocked on a pipe that stays open."""
 
     def close(self) -> None:
-        """Close every source (reading them to the end closes each one already)."""
+        """Close every source (reading one to the end closes it already).
+
+        The one being read is left to its reader, which closes it when it stops: closing it
+        here would wait for its lock, held by a read that may never return.
+        """
         for source in self.sources:
-            source.close()
+            if source is not self.reading:
+                source.close()
 
     def __iter__(self) -> Iterator[Target]:
         try:
             for source in self.sources:
+                self.reading = source
                 try:
                     for target in iter_stream(source.stream, source.name):
                         self.lines += 1
@@ -373,6 +382,7 @@ class TargetReader:
                     )
                 finally:
                     source.close()
+                    self.reading = None
         finally:
             self.finished = True
 
@@ -397,3 +407,66 @@ def read_targets(lines: Iterable[str], source: str = STDIN) -> Iterator[Target]:
         )
         if target is not None:
             yield target
+
+
+SCAN_BITS = 1 << 23
+"""Size of the bitmap of URLs seen by `scan_sources`: 1 MiB, however long the list."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListScan:
+    """What a quick first pass over the files found: how many URL lines, which URLs repeat."""
+
+    lines: int
+    repeated: frozenset[int]
+    """Hashes of the URLs listed more than once (and a few others: the bitmap may collide)."""
+
+    def may_repeat(self, target: Target) -> bool:
+        """Whether `target`'s URL may come again later, so its result is worth keeping."""
+        return hash(target.url) in self.repeated
+
+
+def scan_sources(sources: Sequence[Source]) -> ListScan | None:
+    """Count URL lines and find repeated URLs in one cheap pass, then rewind.
+
+    It lets the checker keep only the results a later duplicate line will ask for, so memory
+    stays flat on long lists. None when a source cannot be read twice (standard input, a
+    pipe): then every result is kept.
+    """
+    streams = [source.stream for source in sources]
+    try:
+        if not all(stream.seekable() for stream in streams):
+            return None
+        starts = [stream.tell() for stream in streams]
+    except (OSError, ValueError):
+        return None
+    seen = bytearray(SCAN_BITS // 8)
+    repeated: set[int] = set()
+    lines = 0
+    try:
+        for stream, start in zip(streams, starts, strict=True):
+            first = True
+            while raw := stream.readline(MAX_LINE_BYTES + 1):
+                if first:
+                    raw = raw.removeprefix(BOM)
+                    first = False
+                words = raw.split(None, 1)
+                if not words or words[0].startswith(b"#"):
+                    continue
+                lines += 1
+                try:
+                    key = hash(words[0].decode("utf-8"))
+                except UnicodeDecodeError:
+                    continue
+                bit = key & (SCAN_BITS - 1)
+                if seen[bit >> 3] & (1 << (bit & 7)):
+                    repeated.add(key)
+                else:
+                    seen[bit >> 3] |= 1 << (bit & 7)
+            stream.seek(start)
+    except (OSError, ValueError):
+        for stream, start in zip(streams, starts, strict=True):
+            with contextlib.suppress(OSError, ValueError):
+                stream.seek(start)
+        return None
+    return ListScan(lines, frozenset(repeated))
