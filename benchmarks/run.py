@@ -1,6 +1,6 @@
 """urlcheck's benchmark suite: every contender in the same run, interleaved, several rounds.
 
-    python benchmarks/run.py                      # everything: ~15 minutes on 2 cores
+    python benchmarks/run.py                      # everything: ~6 minutes on 2 cores
     python benchmarks/run.py --scenarios 1,2 --rounds 3
     python benchmarks/run.py --quick --out /tmp/b # scenario 1 with 3 short URLs, 1 round
 
