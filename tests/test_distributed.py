@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from urlcheck.distributed import check_broker_url, check_chunk, from_json, to_json
+from urlcheck.cli import cli
+from urlcheck.distributed import check_broker_url, check_chunk, from_json, to_json, worker_command
 from urlcheck.errors import DistributedError
 from urlcheck.inputs import parse_line
 from urlcheck.models import CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
@@ -235,6 +237,31 @@ def test_a_chunk_is_checked_by_the_core_in_order(web: Served) -> None:
     assert out[2]["error_kind"] == "invalid_url"
     assert out[4]["redirects"] == 2
     assert web.requests_to("/ok?chunk=1") == ["HEAD"]  # listed twice, requested once
+
+
+@pytest.mark.parametrize("args", [["worker", "--broker"], ["--broker"]], ids=["worker", "client"])
+def test_without_celery_installed_the_broker_path_says_what_to_install(
+    args: list[str], tmp_path: Path
+) -> None:
+    urls = write_list(tmp_path / "urls.txt", ["http://127.0.0.1:9/"])
+    argv = [*args, "redis://127.0.0.1:6379/0"] + ([] if args[0] == "worker" else [urls])
+    code = (
+        f"import sys; sys.modules['celery'] = None; from urlcheck.cli import main; main({argv!r})"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "pip install 'urlcheck[distributed]'" in assert_one_clean_line(proc.stderr)
+
+
+def test_the_worker_does_not_read_the_clients_concurrency(tmp_path: Path) -> None:
+    envvars = {param.name: param.envvar for param in worker_command.params}
+    assert envvars["concurrency"] == "URLCHECK_WORKER_CONCURRENCY"  # not URLs at once
+    assert envvars["name"] == "URLCHECK_WORKER_NAME"
+    result = CliRunner().invoke(
+        cli, ["--serve", "--broker", "redis://127.0.0.1:6379/0", str(tmp_path / "urls.txt")]
+    )
+    assert result.exit_code == 2
+    assert "not with --serve" in result.output
 
 
 @pytest.mark.parametrize(

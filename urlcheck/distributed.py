@@ -30,13 +30,14 @@ import enum
 import functools
 import logging
 import os
+import sys
 import threading
 import time
 import types
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import click
@@ -125,13 +126,18 @@ def check_broker_url(url: str) -> str:
 
 
 def to_json(value: object) -> Any:
-    """A target, options or a part of them as plain JSON values."""
+    """A target, options or a part of them as plain JSON values.
+
+    Fields that are not part of a dataclass's value (``compare=False``: caches such as a
+    target's parsed URL) stay behind; the receiver gets their defaults.
+    """
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, StatusRanges):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = dataclasses.fields(value)
+        return {f.name: to_json(getattr(value, f.name)) for f in fields if f.compare}
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     return value
@@ -141,11 +147,21 @@ _FIELD_TYPES: dict[type, dict[str, Any]] = {}
 
 
 def _field_types(cls: type) -> dict[str, Any]:
-    """A dataclass's fields → their (resolved) types, looked up once per class."""
+    """The fields that travel (part of the value, settable) → their types, once per class."""
     kinds = _FIELD_TYPES.get(cls)
     if kinds is None:
-        names = {f.name for f in dataclasses.fields(cls) if f.init}
-        kinds = {name: kind for name, kind in get_type_hints(cls).items() if name in names}
+        namespace = vars(sys.modules[cls.__module__])
+        kinds = {}
+        for f in dataclasses.fields(cls):
+            if not (f.init and f.compare):
+                continue
+            kind: Any = f.type
+            if isinstance(kind, str):  # postponed (``from __future__ import annotations``)
+                try:
+                    kind = eval(kind, namespace)  # what typing.get_type_hints does, per field
+                except NameError:
+                    kind = Any  # a name only type checkers import: the value passes as it is
+            kinds[f.name] = kind
         _FIELD_TYPES[cls] = kinds
     return kinds
 
