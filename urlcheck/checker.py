@@ -306,6 +306,8 @@ async def fetch_url(
                 probe.close()
         _judge_certificate(attempt, cert_days, options)
     secrets = secrets_in(target.url) if target.url is not target.display else ()
+    # A server may put the password it was sent into a redirect: scrub it there too.
+    final_url = _scrub(mask_url(attempt.final_url), secrets) if attempt.final_url else None
     return CheckResult(
         url=target.display,
         line=target.line,
@@ -313,7 +315,7 @@ async def fetch_url(
         status=attempt.status,
         reason=_scrub(attempt.reason, secrets),
         elapsed_ms=elapsed_ms,
-        final_url=None if attempt.final_url is None else mask_url(attempt.final_url),
+        final_url=final_url,
         redirects=attempt.redirects,
         method=attempt.method,
         attempts=number,
