@@ -166,7 +166,7 @@ async def _request(
     try:
         async with session.request(
             method,
-            target.url,
+            target.parsed or target.url,
             proxy=proxy_for(target.url),
             allow_redirects=options.max_redirects > 0,
             max_redirects=options.max_redirects,

@@ -798,6 +798,7 @@ def _run(
         if scan is not None:
             expected = scan.lines
             source = functools.partial(check_urls, may_repeat=scan.may_repeat)
+    _use_uvloop()
     progress = _make_progress(not quiet)
     interrupt = _Interrupt()
     with interrupt.installed(), progress or contextlib.nullcontext():
@@ -833,6 +834,23 @@ def _run(
         input_errors=len(reader.errors) + len(late_errors),
         interrupted=run.interrupted,
     )
+
+
+def _use_uvloop() -> None:
+    """Run the checks on uvloop when it is installed (``pip install 'urlcheck[fast]'``).
+
+    asgiref starts the loop with asyncio.run, which asks the policy for a new loop. The
+    environment variable URLCHECK_LOOP=asyncio keeps the standard loop.
+    """
+    if os.environ.get("URLCHECK_LOOP", "").lower() == "asyncio":
+        return
+    try:
+        import uvloop
+    except ImportError:
+        return
+    import asyncio
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 @contextlib.contextmanager

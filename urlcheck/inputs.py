@@ -83,16 +83,21 @@ def secrets_in(text: str) -> tuple[str, ...]:
 
 def url_problem(text: str) -> str | None:
     """Why `text` is not a usable http(s) URL, or None when it is."""
+    return parse_url(text)[1]
+
+
+def parse_url(text: str) -> tuple[URL | None, str | None]:
+    """`text` parsed, or why it is not a usable http(s) URL: (url, None) or (None, problem)."""
     if _SPACE_RE.search(text):
-        return "white space inside the URL"
+        return None, "white space inside the URL"
     if not _SCHEME_RE.match(text):
         hint = f"; did you mean https://{text}?" if "." in text.split("/", 1)[0] else ""
-        return f"not a URL: no http:// or https:// scheme{hint}"
+        return None, f"not a URL: no http:// or https:// scheme{hint}"
     scheme = text.split(":", 1)[0].lower()
     if scheme not in ("http", "https"):
-        return f"unsupported scheme {scheme!r}: only http and https URLs are checked"
+        return None, f"unsupported scheme {scheme!r}: only http and https URLs are checked"
     if _CONTROL_RE.search(text):
-        return "control characters inside the URL"
+        return None, "control characters inside the URL"
     try:
         url = URL(text)
         host = url.raw_host
@@ -101,10 +106,11 @@ def url_problem(text: str) -> str | None:
         reason = str(exc)
         for secret in secrets_in(text):  # yarl quotes the whole netloc, password included
             reason = reason.replace(secret, MASK)
-        return f"cannot parse the URL: {reason}"
+        return None, f"cannot parse the URL: {reason}"
     if not host:
-        return "no host in the URL"
-    return _host_problem(host, url)
+        return None, "no host in the URL"
+    problem = _host_problem(host, url)
+    return (None, problem) if problem else (url, None)
 
 
 def _host_problem(host: str, url: URL) -> str | None:
@@ -142,7 +148,7 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
     url, *more = text.split(None, 1)
     rest = more[0] if more else ""
     display = mask_url(url)
-    problem = url_problem(url)
+    parsed, problem = parse_url(url)
     if problem is not None:
         span = _password_span(text)
         if span is not None and span[0] <= len(url) < span[1]:
@@ -163,7 +169,7 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
                 problem=f"{source}:{line}: {exc}",
                 problem_kind=ErrorKind.INVALID_EXPECTATION,
             )
-    return Target(url=url, display=display, source=source, line=line, expect=expect)
+    return Target(url=url, display=display, source=source, line=line, expect=expect, parsed=parsed)
 
 
 EXPECTATION_KEYS = ("status", "max-ms", "contains")

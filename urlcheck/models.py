@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 DEFAULT_CONCURRENCY = 64
 DEFAULT_PER_HOST = 8
@@ -113,6 +116,8 @@ class Target:
     """Why the line cannot be checked (it then fails as `problem_kind` without a request)."""
     problem_kind: ErrorKind = ErrorKind.INVALID_URL
     expect: Expectations | None = None
+    parsed: URL | None = field(default=None, repr=False, compare=False)
+    """`url` as parsed while reading, so the request need not parse it again."""
 
     @property
     def key(self) -> object:
