@@ -300,10 +300,16 @@ def _print_results(run: _Run, output: _Output, console: Console, files: dict[str
 def _make_console(stdout: IO[str]) -> Console:
     from rich.console import Console
 
-    console = Console(file=stdout, highlight=False)
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here, which reads as "a URL failed": the caller exits quietly.
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = PipeConsole(file=stdout, highlight=False)
     if not console.is_terminal:
         # A report written to a file or a pipe is never cut: rows take the width they need.
-        console = Console(file=stdout, highlight=False, width=100_000, color_system=None)
+        console = PipeConsole(file=stdout, highlight=False, width=100_000, color_system=None)
     return console
 
 
@@ -674,10 +680,13 @@ def cli(
             raise click.UsageError("give a FILE of URLs, or '-' to read standard input")
         files = ("-",)
     reader = open_sources(dict.fromkeys(files), stdin)
+    if not reader.sources:  # nothing to check: one line per file says why, no more
+        *earlier, last = reader.errors or ["nothing to check"]
+        for message in earlier:
+            click.echo(f"urlcheck: error: {message}", err=True)
+        raise InputFailure(last)
     for message in reader.errors:
         click.echo(f"urlcheck: error: {message}", err=True)
-    if not reader.sources:
-        raise InputFailure("nothing to check")
 
     source = _remote(broker, chunk_size, redelivery_timeout, broker_timeout)
     with contextlib.ExitStack() as stack:
