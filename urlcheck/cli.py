@@ -807,10 +807,9 @@ def _run(
         if scan is not None:
             expected = scan.lines
             source = functools.partial(check_urls, may_repeat=scan.may_repeat)
-    _use_uvloop()
     progress = _make_progress(not quiet)
     interrupt = _Interrupt()
-    with interrupt.installed(), progress or contextlib.nullcontext():
+    with _uvloop(), interrupt.installed(), progress or contextlib.nullcontext():
         task_id = progress.add_task("check", total=expected) if progress is not None else None
         try:
             run = async_to_sync(_check)(
@@ -845,21 +844,29 @@ def _run(
     )
 
 
-def _use_uvloop() -> None:
+@contextlib.contextmanager
+def _uvloop() -> Iterator[None]:
     """Run the checks on uvloop when it is installed (``pip install 'urlcheck[fast]'``).
 
-    asgiref starts the loop with asyncio.run, which asks the policy for a new loop. The
-    environment variable URLCHECK_LOOP=asyncio keeps the standard loop.
+    asgiref starts the loop with asyncio.run, which asks the policy for a new loop; the
+    policy is put back afterwards, so nothing else in the process changes (a test run, say).
+    URLCHECK_LOOP=asyncio keeps the standard loop.
     """
-    if os.environ.get("URLCHECK_LOOP", "").lower() == "asyncio":
-        return
     try:
+        if os.environ.get("URLCHECK_LOOP", "").lower() == "asyncio":
+            raise ImportError
         import uvloop
     except ImportError:
+        yield
         return
     import asyncio
 
+    previous = asyncio.get_event_loop_policy()
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop_policy(previous)
 
 
 @contextlib.contextmanager
