@@ -219,7 +219,7 @@ async def _http10_endless(conn: _Conn) -> None:
 async def _echo_password(conn: _Conn) -> None:
     """Send the Basic-auth password back inside a broken status line (for the leak tests)."""
     password = _basic_password(conn.headers.get("authorization", ""))
-    await conn.send(f"HTTP/1.1 2OO leaked={password}\r\n\r\n".encode())
+    await conn.send(f"{password} 200 OK\r\n\r\n".encode())
     await asyncio.sleep(3600)
 
 
@@ -282,7 +282,8 @@ def fault_app() -> web.Application:
         request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         served = request.app[SERVED]
-        served.log.append((request.method, request.path_qs, dict(request.headers)))
+        # The raw path: what was on the wire, percent-encoding and all.
+        served.log.append((request.method, request.raw_path, dict(request.headers)))
         times = served.state.setdefault("times:" + request.path, [])
         assert isinstance(times, list)
         times.append(time.monotonic())
@@ -291,6 +292,15 @@ def fault_app() -> web.Application:
     @routes.route("*", "/ok")
     async def ok(request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    @routes.route("*", "/any/{tail:.*}")
+    async def anything(request: web.Request) -> web.Response:
+        return web.Response(text="any path is fine")
+
+    @routes.route("*", "/slow/{n}")
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(float(request.query.get("delay", "1")))
+        return web.Response(text="slow but fine")
 
     @routes.route("*", "/head-refused")
     async def head_refused(request: web.Request) -> web.Response:
@@ -344,14 +354,14 @@ def fault_app() -> web.Application:
         password = _basic_password(request.headers.get("Authorization", ""))
         how = request.match_info["how"]
         host = request.host
-        if how == "redirect-userinfo":
-            raise web.HTTPFound(f"http://user:{password}@{host}/ok")
-        if how == "redirect-query":
-            raise web.HTTPFound(f"/ok?password={password}")
-        if how == "redirect-ftp":
-            raise web.HTTPFound(f"ftp://user:{password}@{host}/x?p={password}")
-        if how == "redirect-unparsable":
-            raise web.HTTPFound(f"http://[{password}")
+        location = {
+            "redirect-userinfo": f"http://user:{password}@{host}/ok",
+            "redirect-query": f"/ok?password={password}",
+            "redirect-ftp": f"ftp://user:{password}@{host}/x?p={password}",
+            "redirect-unparsable": f"http://[{password}",
+        }.get(how)
+        if location is not None:
+            return web.Response(status=302, headers={"Location": location})
         if how == "reason":
             return web.Response(status=401, reason=f"Wrong password {password}")
         raise web.HTTPNotFound()
