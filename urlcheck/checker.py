@@ -443,13 +443,19 @@ def _as_duplicate(result: CheckResult, target: Target) -> CheckResult:
 _T = TypeVar("_T")
 
 
-@dataclass(slots=True)
+@dataclass
 class _Handoff(Generic[_T]):
-    """Items passed from a reader thread to the event loop, at most `room` ahead."""
+    """Items passed from a reader thread to the event loop, at most `ahead` in between.
+
+    The reader waits only when the buffer is full, and the loop wakes it when half is
+    used up, so a long list crosses over at a few thread switches per buffer, not per item.
+    """
 
     loop: asyncio.AbstractEventLoop
-    room: threading.Semaphore
+    ahead: int
     ready: collections.deque[_T] = field(default_factory=collections.deque)
+    room: threading.Event = field(default_factory=threading.Event)
+    """Set by the loop when the reader may go on filling the buffer."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: bool = False
     """The loop is asleep until `wake` is set."""
@@ -458,10 +464,13 @@ class _Handoff(Generic[_T]):
     stopped: bool = False
 
     def produce(self, items: Iterable[_T]) -> None:
-        """Run in the thread: iterate `items`, waiting for room before each one."""
+        """Run in the thread: iterate `items`, pausing while the buffer is full."""
         try:
             for item in items:
-                self.room.acquire()
+                while len(self.ready) >= self.ahead and not self.stopped:
+                    self.room.clear()
+                    if len(self.ready) >= self.ahead:  # else the loop took some meanwhile
+                        self.room.wait()
                 if self.stopped:
                     return
                 self.ready.append(item)
@@ -472,6 +481,18 @@ class _Handoff(Generic[_T]):
         finally:
             self.done = True
             self._wake_loop()
+
+    def take(self) -> _T:
+        """Run in the loop: the next item; lets the reader go on once half the buffer is free."""
+        item = self.ready.popleft()
+        if len(self.ready) <= self.ahead // 2:
+            self.room.set()
+        return item
+
+    def stop(self) -> None:
+        """Tell the reader to stop (it may be waiting for room)."""
+        self.stopped = True
+        self.room.set()
 
     def _wake_loop(self) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
@@ -488,16 +509,14 @@ async def _each(items: Iterable[_T], ahead: int) -> AsyncGenerator[_T, None]:
         for item in items:
             yield item
         return
-    handoff: _Handoff[_T] = _Handoff(asyncio.get_running_loop(), threading.Semaphore(ahead))
+    handoff: _Handoff[_T] = _Handoff(asyncio.get_running_loop(), max(2, ahead))
     # A daemon thread: one blocked reading an open pipe must not keep the process alive.
     reader = threading.Thread(target=handoff.produce, args=(items,), daemon=True)
     reader.start()
     try:
         while True:
             if handoff.ready:
-                item = handoff.ready.popleft()
-                handoff.room.release()
-                yield item
+                yield handoff.take()
             elif handoff.done:
                 if handoff.ready:
                     continue
@@ -511,8 +530,7 @@ async def _each(items: Iterable[_T], ahead: int) -> AsyncGenerator[_T, None]:
                     await handoff.wake.wait()
                 handoff.waiting = False
     finally:
-        handoff.stopped = True
-        handoff.room.release()  # a reader waiting for room wakes up and stops
+        handoff.stop()  # a reader waiting for room wakes up and stops
 
 
 async def check_urls(

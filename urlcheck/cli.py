@@ -203,6 +203,13 @@ class _Output:
         return not (self.quiet and result.ok)
 
 
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
 def _screen_rows() -> int:
     try:
         return os.get_terminal_size(sys.stdout.fileno()).lines
@@ -314,7 +321,8 @@ def _make_console(stdout: IO[str]) -> Console:
 
 
 def _make_progress(enabled: bool) -> Progress | None:
-    if not enabled:
+    """A progress bar on stderr when it is a terminal (rich.progress is imported only then)."""
+    if not enabled or not _is_terminal(sys.stderr):
         return None
     from rich.console import Console
     from rich.progress import (
@@ -795,18 +803,19 @@ def _run(
     )
     file_order = {source.name: index for index, source in enumerate(reader.sources)}
     expected = None
-    if source is None:
+    from .inputs import scan_sources
+
+    # Files can be read twice: a quick first pass counts the lines for the progress bar
+    # and finds the repeated URLs, so only their results are kept for the duplicates
+    # (locally and with --broker alike).
+    scan = scan_sources(reader.sources)
+    if scan is not None:
         import functools
 
         from .checker import check_urls
-        from .inputs import scan_sources
 
-        # Files can be read twice: a quick first pass counts the lines for the progress bar
-        # and finds the repeated URLs, so only their results are kept for the duplicates.
-        scan = scan_sources(reader.sources)
-        if scan is not None:
-            expected = scan.lines
-            source = functools.partial(check_urls, may_repeat=scan.may_repeat)
+        expected = scan.lines
+        source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
     progress = _make_progress(not quiet)
     interrupt = _Interrupt()
     with _uvloop(), interrupt.installed(), progress or contextlib.nullcontext():
