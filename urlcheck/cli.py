@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -50,9 +50,19 @@ if TYPE_CHECKING:
 
     from .history import Recorder
     from .inputs import TargetReader
+    from .models import Target
 
-    ResultSource = Callable[[TargetReader, CheckOptions], AsyncGenerator[CheckResult, None]]
-    """Where a run's results come from: `check_urls`, or the cluster's `check_urls_remote`."""
+    class ResultSource(Protocol):
+        """Where a run's results come from: `check_urls`, or the cluster's `check_urls_remote`."""
+
+        def __call__(
+            self,
+            targets: TargetReader,
+            options: CheckOptions,
+            *,
+            may_repeat: Callable[[Target], bool] | None = None,
+        ) -> AsyncGenerator[CheckResult, None]: ...
+
 
 FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 SCREEN_ROWS_FALLBACK = 24

@@ -348,6 +348,7 @@ class _Client:
         broker_timeout: float,
         max_in_flight: int | None,
         divide_per_host: bool,
+        may_repeat: Callable[[Target], bool] | None,
     ) -> None:
         self.shown = check_broker_url(broker)
         self._secrets = secrets_in(broker)
@@ -358,6 +359,7 @@ class _Client:
         self.broker_timeout = broker_timeout
         self.max_in_flight = max_in_flight
         self.divide_per_host = divide_per_host
+        self._may_repeat = may_repeat
         self.app = create_app(broker, redelivery_timeout=redelivery_timeout)
         self.processes = 0
         """Worker processes that answered at the start."""
@@ -373,6 +375,7 @@ class _Client:
         self._reported: set[str] = set()
         self._exhausted = False
         self._first_seen: set[object] = set()
+        """URLs sent that may be listed again (all of them, without `may_repeat`)."""
         self._finished: dict[object, CheckResult] = {}
         self._waiting: dict[object, list[Target]] = {}
         """URLs already sent in a pending chunk → their later lines, reported with it."""
@@ -490,7 +493,8 @@ class _Client:
                 if key in self._first_seen:
                     self._waiting.setdefault(key, []).append(target)
                     continue
-                self._first_seen.add(key)
+                if self._may_repeat is None or self._may_repeat(target):
+                    self._first_seen.add(key)
             chunk.append(target)
         return chunk
 
@@ -572,8 +576,8 @@ class _Client:
         for target, data in zip(chunk.targets, value, strict=True):
             result = from_json(CheckResult, data, strict=False)
             self._ready.append(result)
-            if target.problem is None:
-                key = target.key
+            key = target.key
+            if target.problem is None and key in self._first_seen:
                 self._finished[key] = result
                 self._ready.extend(_moved(result, again) for again in self._waiting.pop(key, ()))
 
@@ -648,13 +652,16 @@ async def check_urls_remote(
     broker_timeout: float = DEFAULT_BROKER_TIMEOUT,
     max_in_flight: int | None = None,
     divide_per_host: bool = True,
+    may_repeat: Callable[[Target], bool] | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
     """Check every target on the Celery workers of `broker`; yield results as chunks finish.
 
     The same shape and promises as `check_urls`: every target yields exactly one result,
-    a URL listed twice is requested once. Raises `DistributedError` when the broker cannot
-    be reached, or no worker takes a chunk within `broker_timeout` seconds. Close the
-    generator (``contextlib.aclosing``) to stop early: the chunks not reported are revoked.
+    a URL listed twice is requested once (its result is kept for later lines only when
+    `may_repeat` says it may come again, as in `check_urls`). Raises `DistributedError`
+    when the broker cannot be reached, or no worker takes a chunk within `broker_timeout`
+    seconds. Close the generator (``contextlib.aclosing``) to stop early: the chunks not
+    reported are revoked.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -668,6 +675,7 @@ async def check_urls_remote(
         broker_timeout=broker_timeout,
         max_in_flight=max_in_flight,
         divide_per_host=divide_per_host,
+        may_repeat=may_repeat,
     )
     # Celery's clients are per thread: every call for this run goes through one thread.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="urlcheck-broker")
@@ -693,7 +701,7 @@ def remote_source(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     redelivery_timeout: float = DEFAULT_REDELIVERY_TIMEOUT,
     broker_timeout: float = DEFAULT_BROKER_TIMEOUT,
-) -> Callable[[Iterable[Target | str], CheckOptions], AsyncGenerator[CheckResult, None]]:
+) -> functools.partial[AsyncGenerator[CheckResult, None]]:
     """`check_urls_remote` bound to a broker, in the shape of `check_urls`; checked up front.
 
     Raises `DistributedError` for a bad broker URL or when Celery is not installed.
