@@ -1,7 +1,8 @@
 """Scenario for issue 7: one machine against a Celery cluster of 1, 2 and 4 workers.
 
-    python benchmarks/distributed.py                       # 100,000 URLs: ~5 minutes on 2 cores
+    python benchmarks/distributed.py --rounds 3            # 100,000 URLs: ~6 minutes on 2 cores
     python benchmarks/distributed.py --urls 5000 --workers 1,2 --no-write
+    python benchmarks/distributed.py --from-json benchmarks/distributed.json  # rewrite only
 
 Starts its own redis-server and nginx on 127.0.0.1 (nothing else is contacted) and runs
 ``urlcheck`` as whole processes: locally, then with ``--broker`` through N ``urlcheck worker``
@@ -10,8 +11,9 @@ result per URL line and nginx must have seen every request, or the script stops.
 measures what one chunk costs: the same URLs sent as one-URL chunks and as a single chunk.
 
 It writes the section "Distributed checks (issue 7)" into BENCHMARKS.md, between markers,
-leaving the rest of that file (written by benchmarks/run.py) alone, and the same section to
-benchmarks/distributed.md.
+leaving the rest of that file (written by benchmarks/run.py) alone, the same section to
+benchmarks/distributed.md and the measurements to benchmarks/distributed.json. When run.py
+has rewritten BENCHMARKS.md, ``--from-json`` puts the section back without measuring again.
 """
 
 from __future__ import annotations
