@@ -1,4 +1,5 @@
-"""The `urlcheck` command: parse options, run the core once through `async_to_sync`, print.
+"""The `urlcheck` commands: the check (options in, `runner.run_checks`, exit status out),
+`urlcheck history`, and the hand-overs to `--serve` and `--broker`.
 
 Only click is imported at module level: `urlcheck --version` and `--help` stay fast, and the
 checking path never imports Flask.
@@ -7,18 +8,10 @@ checking path never imports Flask.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import click
 
@@ -35,325 +28,24 @@ from .models import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     CheckOptions,
-    CheckResult,
     StatusRanges,
-    Summary,
 )
+from .params import (
+    DurationType,
+    HeaderType,
+    InputFailure,
+    OneLineErrors,
+    StatusRangesType,
+    UsageFailure,
+    check_ca_bundle,
+)
+from .runner import make_console, open_output, open_recorder, run_checks
 from .serve import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
-from .status import ExitStatus, exit_status
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-
-    from rich.console import Console
-    from rich.progress import Progress, TaskID
-
-    from .history import Recorder
-    from .inputs import TargetReader
-    from .models import Target
-
-    class ResultSource(Protocol):
-        """Where a run's results come from: `check_urls`, or the cluster's `check_urls_remote`."""
-
-        def __call__(
-            self,
-            targets: TargetReader,
-            options: CheckOptions,
-            *,
-            may_repeat: Callable[[Target], bool] | None = None,
-        ) -> AsyncGenerator[CheckResult, None]: ...
-
+    from .runner import ResultSource
 
 FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
-SCREEN_ROWS_FALLBACK = 24
-TABLE_CHROME_ROWS = 8
-"""Lines the table header, summary and prompt take around the rows."""
-
-
-class InputFailure(click.ClickException):
-    """Nothing could be checked: one clear line on stderr and exit 2."""
-
-    exit_code = int(ExitStatus.ERROR)
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"urlcheck: error: {self.format_message()}", err=True, file=file)
-
-
-class StatusRangesType(click.ParamType[StatusRanges, str]):
-    """Click type for ``--accept``: ranges of statuses such as ``200..299,401``."""
-
-    name = "RANGES"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, StatusRanges):
-            return value
-        try:
-            return StatusRanges(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class HeaderType(click.ParamType[tuple[str, str], str]):
-    """Click type for ``--header 'Name: value'``."""
-
-    name = "'NAME: VALUE'"
-    envvar_list_splitter = "\n"
-    """Several headers in URLCHECK_HEADER go on separate lines."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, tuple):
-            return value
-        name, sep, text = str(value).partition(":")
-        name = name.strip()
-        if not sep or not name or any(ch.isspace() or ord(ch) < 33 for ch in name):
-            self.fail(f"{value!r} is not a header like 'Name: value'", param, ctx)
-        if any(ch in text for ch in "\r\n"):
-            self.fail(f"the value of header {name!r} has a line break", param, ctx)
-        return (name, text.strip())
-
-
-class DurationType(click.ParamType[float, str]):
-    """Click type for durations such as ``30d``, ``24h``, ``15m``: converted to seconds."""
-
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int | float):
-            return float(value)
-        from .history import parse_duration
-
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-def _check_ca_bundle(path: str | None) -> str | None:
-    """Load --ca-bundle once up front, so a bad file is a usage error, not a failed run."""
-    if path is not None:
-        import ssl
-
-        try:
-            ssl.create_default_context(cafile=path)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            raise click.BadParameter(
-                f"{path} is not a PEM file of CA certificates ({exc})", param_hint="--ca-bundle"
-            ) from None
-    return path
-
-
-@dataclass
-class _Interrupt:
-    """Bridges Ctrl-C from the main thread to the event loop asgiref runs in its own thread."""
-
-    requested: bool = False
-    cancel: Callable[[], object] | None = None
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:  # a second Ctrl-C: the user wants out now
-            os._exit(int(ExitStatus.INTERRUPTED))
-        self.requested = True
-        if self.cancel is not None:
-            self.cancel()
-
-    @contextlib.contextmanager
-    def installed(self) -> Any:
-        """Handle SIGINT while the block runs (only possible in the main thread)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-@dataclass
-class _Run:
-    """What one run of the checks produced, handed from the loop thread back to the CLI."""
-
-    summary: Summary = field(default_factory=Summary)
-    kept: list[CheckResult] = field(default_factory=list)
-    """Results held for output at the end (table rows, json, csv)."""
-    hidden_ok: int = 0
-    interrupted: bool = False
-    broken_pipe: bool = False
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    overflowed: bool = False
-    """The table outgrew a screen: from then on only failures are kept."""
-
-    def keep(self, result: CheckResult, output: _Output) -> None:
-        """Hold a result for the output printed at the end."""
-        paged = output.format == "table" and not output.show_all
-        if paged and self.overflowed and result.ok:
-            self.hidden_ok += 1
-            return
-        self.kept.append(result)
-        if paged and not self.overflowed and len(self.kept) > output.table_limit:
-            self.overflowed = True
-            self.hidden_ok = sum(r.ok for r in self.kept)
-            self.kept = [r for r in self.kept if not r.ok]
-
-
-@dataclass
-class _Output:
-    """Where and how results go: decided once from the options, used per result."""
-
-    format: str
-    quiet: bool
-    show_all: bool
-    stdout: IO[str]
-    table_limit: int
-    recorder: Recorder | None = None
-    """Where every result is also recorded (``--db``), if anywhere."""
-
-    def keeps(self, result: CheckResult) -> bool:
-        """Whether a result is shown at all (``--quiet`` shows only failures)."""
-        return not (self.quiet and result.ok)
-
-
-def _is_terminal(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (ValueError, AttributeError):
-        return False
-
-
-def _screen_rows() -> int:
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).lines
-    except (OSError, ValueError, AttributeError):
-        return SCREEN_ROWS_FALLBACK
-
-
-async def _check(
-    reader: TargetReader,
-    options: CheckOptions,
-    output: _Output,
-    interrupt: _Interrupt,
-    progress: Progress | None,
-    task_id: TaskID | None,
-    source: ResultSource | None = None,
-) -> _Run:
-    """The whole async part of a run: stream results into the output as they finish."""
-    import asyncio
-
-    from .checker import check_urls
-    from .render import to_jsonl
-
-    run = _Run()
-    started = time.perf_counter()
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
-    if interrupt.requested:
-        run.interrupted = True
-        return run
-    try:
-        async with contextlib.aclosing((source or check_urls)(reader, options)) as results:
-            async for result in results:
-                run.summary.add(result)
-                if output.recorder is not None:
-                    output.recorder.add(result)
-                if progress is not None and task_id is not None:
-                    progress.update(task_id, completed=run.summary.total)
-                    if reader.finished:
-                        progress.update(task_id, total=reader.lines)
-                if not output.keeps(result):
-                    continue
-                if output.format == "jsonl":
-                    try:
-                        output.stdout.write(to_jsonl(result) + "\n")
-                        output.stdout.flush()
-                    except BrokenPipeError:
-                        run.broken_pipe = True
-                        break
-                else:
-                    run.keep(result, output)
-    except asyncio.CancelledError:
-        task.uncancel()
-        run.interrupted = True
-    finally:
-        interrupt.cancel = None
-        run.summary.wall_s = time.perf_counter() - started
-    return run
-
-
-def _order_key(files: dict[str, int]) -> Callable[[CheckResult], tuple[int, int]]:
-    return lambda r: (files.get(r.file, len(files)), r.line)
-
-
-def _print_results(run: _Run, output: _Output, console: Console, files: dict[str, int]) -> None:
-    import socket
-
-    from . import render
-
-    rows = sorted(run.kept, key=_order_key(files))
-    if output.format == "json":
-        output.stdout.write(render.to_json(rows) + "\n")
-    elif output.format == "csv":
-        output.stdout.write(render.to_csv(rows))
-    elif output.format == "junit":
-        output.stdout.write(
-            render.to_junit(rows, started=run.started_at, hostname=socket.gethostname())
-        )
-    elif output.format == "prometheus":
-        output.stdout.write(render.to_prometheus(rows))
-    elif output.format == "markdown":
-        output.stdout.write(render.to_markdown(rows, None if output.quiet else run.summary))
-    elif output.format == "table":
-        results_table, summary_text = render.results_table, render.summary_text
-        if rows:
-            console.print(results_table(rows))
-        if not output.quiet:
-            console.print(
-                summary_text(run.summary, hidden_ok=run.hidden_ok, interrupted=run.interrupted)
-            )
-    output.stdout.flush()
-
-
-def _make_console(stdout: IO[str]) -> Console:
-    from rich.console import Console
-
-    class PipeConsole(Console):
-        def on_broken_pipe(self) -> None:
-            # rich exits 1 here, which reads as "a URL failed": the caller exits quietly.
-            self.quiet = True
-            raise BrokenPipeError
-
-    console = PipeConsole(file=stdout, highlight=False)
-    if not console.is_terminal:
-        # A report written to a file or a pipe is never cut: rows take the width they need.
-        console = PipeConsole(file=stdout, highlight=False, width=100_000, color_system=None)
-    return console
-
-
-def _make_progress(enabled: bool) -> Progress | None:
-    """A progress bar on stderr when it is a terminal (rich.progress is imported only then)."""
-    if not enabled or not _is_terminal(sys.stderr):
-        return None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    stderr = Console(stderr=True)
-    if not stderr.is_terminal:
-        return None
-    return Progress(
-        TextColumn("checking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-    )
 
 
 CONTEXT_SETTINGS = {
@@ -365,6 +57,7 @@ CONTEXT_SETTINGS = {
 
 
 @click.command(
+    cls=OneLineErrors,
     context_settings=CONTEXT_SETTINGS,
     epilog="""\b
 Exit codes:
@@ -493,7 +186,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     default=None,
     metavar="FILE",
     show_envvar=True,
-    callback=lambda ctx, param, value: _check_ca_bundle(value),
+    callback=lambda ctx, param, value: check_ca_bundle(value),
     help="Trust the CA certificates in this PEM file for this run, instead of the system's "
     "store (which SSL_CERT_FILE / SSL_CERT_DIR also point elsewhere).",
 )
@@ -676,9 +369,9 @@ def cli(
     )
     if serve:
         if broker is not None:
-            raise click.UsageError("--broker checks FILEs on a cluster; not with --serve")
+            raise UsageFailure("--broker checks FILEs on a cluster; not with --serve")
         if keep is not None:
-            raise click.UsageError("--keep prunes the history when a run ends; not with --serve")
+            raise UsageFailure("--keep prunes the history when a run ends; not with --serve")
         _serve(
             files,
             options,
@@ -695,7 +388,7 @@ def cli(
     stdin = sys.stdin.buffer
     if not files:
         if stdin.isatty():
-            raise click.UsageError("give a FILE of URLs, or '-' to read standard input")
+            raise UsageFailure("give a FILE of URLs, or '-' to read standard input")
         files = ("-",)
     reader = open_sources(dict.fromkeys(files), stdin)
     if not reader.sources:  # nothing to check: one line per file says why, no more
@@ -709,9 +402,9 @@ def cli(
     source = _remote(broker, chunk_size, redelivery_timeout, broker_timeout)
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))
-        recorder = _open_recorder(db_path, keep, stack)
-        stdout = stack.enter_context(_open_output(output_path))
-        status = _run(reader, options, fmt.lower(), quiet, show_all, stdout, recorder, source)
+        recorder = open_recorder(db_path, keep, stack)
+        stdout = stack.enter_context(open_output(output_path))
+        status = run_checks(reader, options, fmt.lower(), quiet, show_all, stdout, recorder, source)
     sys.exit(status)
 
 
@@ -727,9 +420,9 @@ def _serve(
 ) -> None:
     """--serve: hand over to the web view, which reads the FILEs itself (again when they change)."""
     if not files:
-        raise click.UsageError("--serve needs a FILE of URLs")
+        raise UsageFailure("--serve needs a FILE of URLs")
     if "-" in files:
-        raise click.UsageError(
+        raise UsageFailure(
             "--serve reads its FILEs again when they change, so it cannot serve standard input"
         )
     from .errors import UrlcheckError
@@ -769,160 +462,8 @@ def _remote(
         raise InputFailure(str(exc)) from None
 
 
-def _open_recorder(
-    db_path: str | None, keep: float | None, stack: contextlib.ExitStack
-) -> Recorder | None:
-    if db_path is None:
-        if keep is not None:
-            raise click.UsageError("--keep prunes the history: it needs --db")
-        return None
-    from .history import History, HistoryError, Recorder
-
-    try:
-        history = stack.enter_context(History(db_path))
-    except HistoryError as exc:
-        raise InputFailure(str(exc)) from None
-    return Recorder(history, keep_s=keep)
-
-
-def _run(
-    reader: TargetReader,
-    options: CheckOptions,
-    fmt: str,
-    quiet: bool,
-    show_all: bool,
-    stdout: IO[str],
-    recorder: Recorder | None = None,
-    source: ResultSource | None = None,
-) -> ExitStatus:
-    """Check everything the reader yields, print the results, and say how the run ended."""
-    from asgiref.sync import async_to_sync
-
-    from .errors import DistributedError
-
-    shown_errors = len(reader.errors)
-    console = _make_console(stdout)
-    rows = _screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK
-    output = _Output(
-        format=fmt,
-        quiet=quiet,
-        show_all=show_all,
-        stdout=stdout,
-        table_limit=max(1, rows - TABLE_CHROME_ROWS),
-        recorder=recorder,
-    )
-    file_order = {source.name: index for index, source in enumerate(reader.sources)}
-    expected = None
-    from .inputs import scan_sources
-
-    # Files can be read twice: a quick first pass counts the lines for the progress bar
-    # and finds the repeated URLs, so only their results are kept for the duplicates
-    # (locally and with --broker alike).
-    scan = scan_sources(reader.sources)
-    if scan is not None:
-        import functools
-
-        from .checker import check_urls
-
-        expected = scan.lines
-        source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
-    progress = _make_progress(not quiet)
-    interrupt = _Interrupt()
-    with _uvloop(), interrupt.installed(), progress or contextlib.nullcontext():
-        task_id = progress.add_task("check", total=expected) if progress is not None else None
-        try:
-            run = async_to_sync(_check)(
-                reader, options, output, interrupt, progress, task_id, source
-            )
-        except DistributedError as exc:  # the cluster failed: broker gone, no worker …
-            raise InputFailure(str(exc)) from None
-
-    late_errors = list(reader.errors[shown_errors:])  # read errors met during the run
-    if recorder is not None:
-        recorder.finish(run.summary, interrupted=run.interrupted)
-        if recorder.error is not None:
-            late_errors.append(recorder.error)
-    for message in late_errors:
-        click.echo(f"urlcheck: error: {message}", err=True)
-    if run.broken_pipe:
-        _silence_stdout()
-        return ExitStatus.BROKEN_PIPE
-    if run.summary.total == 0 and not run.interrupted:
-        names = ", ".join(source.name for source in reader.sources)
-        raise InputFailure(f"no URLs found in {names}")
-    try:
-        _print_results(run, output, console, file_order)
-    except BrokenPipeError:
-        _silence_stdout()
-        return ExitStatus.BROKEN_PIPE
-    return exit_status(
-        checked=run.summary.total,
-        failed=run.summary.failed,
-        input_errors=len(reader.errors) + len(late_errors),
-        interrupted=run.interrupted,
-    )
-
-
-@contextlib.contextmanager
-def _uvloop() -> Iterator[None]:
-    """Run the checks on uvloop when it is installed (``pip install 'urlcheck[fast]'``).
-
-    asgiref starts the loop with asyncio.run, which asks the policy for a new loop; the
-    policy is put back afterwards, so nothing else in the process changes (a test run, say).
-    URLCHECK_LOOP=asyncio keeps the standard loop.
-    """
-    try:
-        if os.environ.get("URLCHECK_LOOP", "").lower() == "asyncio":
-            raise ImportError
-        import uvloop
-    except ImportError:
-        yield
-        return
-    import asyncio
-
-    previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    try:
-        yield
-    finally:
-        asyncio.set_event_loop_policy(previous)
-
-
-@contextlib.contextmanager
-def _open_output(path: str | None) -> Iterator[IO[str]]:
-    """Standard output, or FILE written atomically: a temporary file renamed when complete."""
-    if path is None or path == "-":
-        yield sys.stdout
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise InputFailure(f"cannot write {path}: it is a directory")
-    try:
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-    except OSError as exc:
-        raise InputFailure(f"cannot write {path}: {exc.strerror or exc}") from None
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from collectors
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-        try:
-            yield stream
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    os.replace(temporary, target)
-
-
-def _silence_stdout() -> None:
-    """After a broken pipe, point stdout at /dev/null so the final flush cannot fail."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
 @click.command(
+    cls=OneLineErrors,
     context_settings=CONTEXT_SETTINGS,
     epilog="""\b
 Example:
@@ -968,7 +509,7 @@ def history_command(db_path: str, since: float, fmt: str) -> None:
     if fmt.lower() == "json":
         click.echo(history_json(stats))
         return
-    console = _make_console(sys.stdout)
+    console = make_console(sys.stdout)
     if not stats:
         console.print("no checks recorded in that period")
         return

@@ -53,6 +53,7 @@ from .models import (
     StatusRanges,
     Target,
 )
+from .params import OneLineErrors
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -726,6 +727,7 @@ def remote_source(
 
 
 @click.command(
+    cls=OneLineErrors,
     context_settings={
         "help_option_names": ["-h", "--help"],
         "show_default": True,
@@ -796,7 +798,7 @@ def worker_command(
     Example:
       urlcheck worker --broker redis://queue.internal:6379/0 --concurrency 4
     """
-    from .cli import InputFailure
+    from .params import InputFailure
 
     try:
         check_broker_url(broker)

@@ -1,0 +1,110 @@
+"""Click's side of the options: parameter types, and errors that are one line on stderr."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import click
+
+from .models import StatusRanges
+from .status import ExitStatus
+
+
+class UsageFailure(click.UsageError):
+    """A bad option or argument: one line on stderr (with where to find help) and exit 2."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        prog = self.ctx.command_path if self.ctx is not None else "urlcheck"
+        click.echo(
+            f"urlcheck: error: {self.format_message()} (see '{prog} --help')", err=True, file=file
+        )
+
+
+class OneLineErrors(click.Command):
+    """A command whose usage errors are one line, like every other error of urlcheck's."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if isinstance(exc, UsageFailure):
+                raise
+            raise UsageFailure(exc.format_message(), exc.ctx) from None
+
+
+class InputFailure(click.ClickException):
+    """Nothing could be checked: one clear line on stderr and exit 2."""
+
+    exit_code = int(ExitStatus.ERROR)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"urlcheck: error: {self.format_message()}", err=True, file=file)
+
+
+class StatusRangesType(click.ParamType[StatusRanges, str]):
+    """Click type for ``--accept``: ranges of statuses such as ``200..299,401``."""
+
+    name = "RANGES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, StatusRanges):
+            return value
+        try:
+            return StatusRanges(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class HeaderType(click.ParamType[tuple[str, str], str]):
+    """Click type for ``--header 'Name: value'``."""
+
+    name = "'NAME: VALUE'"
+    envvar_list_splitter = "\n"
+    """Several headers in URLCHECK_HEADER go on separate lines."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        name, sep, text = str(value).partition(":")
+        name = name.strip()
+        if not sep or not name or any(ch.isspace() or ord(ch) < 33 for ch in name):
+            self.fail(f"{value!r} is not a header like 'Name: value'", param, ctx)
+        if any(ch in text for ch in "\r\n"):
+            self.fail(f"the value of header {name!r} has a line break", param, ctx)
+        return (name, text.strip())
+
+
+class DurationType(click.ParamType[float, str]):
+    """Click type for durations such as ``30d``, ``24h``, ``15m``: converted to seconds."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float):
+            return float(value)
+        from .history import parse_duration
+
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def check_ca_bundle(path: str | None) -> str | None:
+    """Load --ca-bundle once up front, so a bad file is a usage error, not a failed run."""
+    if path is not None:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=path)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise click.BadParameter(
+                f"{path} is not a PEM file of CA certificates ({exc})", param_hint="--ca-bundle"
+            ) from None
+    return path
