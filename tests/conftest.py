@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .faults import FaultServer, fault_app, serve_faults
 from .servers import Served, demo_app, serve_app
 
 
@@ -24,3 +25,17 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultServer]:
+    """The raw-socket fault server: one misbehaviour per path (tests/faults.py)."""
+    with serve_faults() as server:
+        yield server
+
+
+@pytest.fixture
+def app() -> Iterator[Served]:
+    """The aiohttp fault app: refused HEAD, redirect traps, Retry-After (tests/faults.py)."""
+    with serve_app(fault_app()) as served:
+        yield served

@@ -11,7 +11,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -41,12 +40,6 @@ def records(result: Result | subprocess.CompletedProcess[str]) -> dict[int, dict
     by_line = {int(r["line"]): r for r in found}
     assert len(by_line) == len(found), "one result per line"
     return by_line
-
-
-@pytest.fixture
-def app() -> Iterator[Served]:
-    with serve_app(fault_app()) as served:
-        yield served
 
 
 @pytest.fixture

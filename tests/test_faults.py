@@ -27,7 +27,6 @@ from .faults import (
     fault_app,
     request_times,
     run_urlcheck,
-    serve_faults,
     tls_faults,
     urlcheck_env,
 )
@@ -64,18 +63,6 @@ def assert_clear(result: CheckResult, kind: ErrorKind, fragment: str) -> None:
     assert fragment in result.error, result.error
     assert "\n" not in result.error
     assert len(result.error) <= MAX_MESSAGE, result.error
-
-
-@pytest.fixture
-def faults() -> Iterator[FaultServer]:
-    with serve_faults() as server:
-        yield server
-
-
-@pytest.fixture
-def app() -> Iterator[Served]:
-    with serve_app(fault_app()) as served:
-        yield served
 
 
 @dataclass(frozen=True)

@@ -26,24 +26,12 @@ import pytest
 
 from urlcheck.status import ExitStatus
 
-from .faults import FaultServer, fault_app, serve_faults, urlcheck_command, urlcheck_env
-from .servers import Served, serve_app
+from .faults import FaultServer, urlcheck_command, urlcheck_env
+from .servers import Served
 
 FORMATS = ("table", "json", "jsonl", "csv")
 QUICK = ["--timeout", "1", "--retries", "0"]
 NOISE = ("Traceback", "Exception ignored", "Fatal Python error", "Task was destroyed", "Unclosed")
-
-
-@pytest.fixture
-def faults() -> Iterator[FaultServer]:
-    with serve_faults() as server:
-        yield server
-
-
-@pytest.fixture
-def app() -> Iterator[Served]:
-    with serve_app(fault_app()) as served:
-        yield served
 
 
 def start(*args: str, stdin: int | None = None) -> subprocess.Popen[str]:

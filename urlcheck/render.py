@@ -65,19 +65,29 @@ def time_bar(elapsed_ms: float, longest_ms: float, width: int = BAR_WIDTH) -> st
     return ("█" * full + (_BAR_EIGHTHS[part] if part else "")).ljust(width)
 
 
-def _status_style(result: CheckResult) -> str:
+def status_class(result: CheckResult) -> str:
+    """``ok``, ``warn`` (a non-error status not accepted), ``fail``, or ``invalid`` (never sent)."""
     if result.ok:
-        return "green"
+        return "ok"
+    if result.attempts == 0:
+        return "invalid"
     if result.status is not None and result.status < 400:
-        return "yellow"
-    return "bold red"
+        return "warn"
+    return "fail"
+
+
+def status_label(result: CheckResult) -> str:
+    """What the status column says: ``200 OK``, or the error kind when there was no answer."""
+    if result.status is None:
+        return str(result.error_kind or "—")
+    return f"{result.status} {result.reason}" if result.reason else str(result.status)
+
+
+_STATUS_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "invalid": "bold red"}
 
 
 def _status_text(result: CheckResult) -> Text:
-    if result.status is None:
-        return Text(str(result.error_kind or "—"), style=_status_style(result))
-    label = f"{result.status} {result.reason}" if result.reason else str(result.status)
-    return Text(label, style=_status_style(result))
+    return Text(status_label(result), style=_STATUS_STYLES[status_class(result)])
 
 
 def _redirect_text(result: CheckResult) -> str:

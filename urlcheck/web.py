@@ -50,7 +50,7 @@ from .errors import InputError, ServeError
 from .history import History, HistoryError, Recorder, UrlStats
 from .inputs import open_sources
 from .models import CheckOptions, CheckResult, StatusRanges, Summary, Target
-from .render import to_prometheus
+from .render import status_class, status_label, to_prometheus
 from .serve import DEFAULT_CACHE_TTL, DEFAULT_INTERVAL
 
 CHECK_NOW_MIN_AGE = 2.0
@@ -408,22 +408,6 @@ class Row:
     """SVG polyline points of the recent response times (with ``--db``)."""
 
 
-def _badge(result: CheckResult) -> str:
-    if result.ok:
-        return "ok"
-    if result.attempts == 0:
-        return "invalid"
-    if result.status is not None and result.status < 400:
-        return "warn"
-    return "fail"
-
-
-def _label(result: CheckResult) -> str:
-    if result.status is None:
-        return str(result.error_kind or "—")
-    return f"{result.status} {result.reason}" if result.reason else str(result.status)
-
-
 def _cert_class(days: float | None) -> str:
     if days is None:
         return ""
@@ -452,8 +436,8 @@ def _rows(results: Sequence[CheckResult], stats: Mapping[str, UrlStats] | None =
         rows.append(
             Row(
                 r,
-                _badge(r),
-                _label(r),
+                status_class(r),
+                status_label(r),
                 round(bar, 2),
                 speed,
                 linked,
