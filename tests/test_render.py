@@ -216,3 +216,15 @@ def test_markdown_table_escapes_pipes_and_marks_failures() -> None:
     assert "status 404 \\| not accepted" in lines[3]
     assert lines[3].startswith("| ❌ |")
     assert all(line.count("|") - line.count("\\|") == 7 for line in lines)
+
+
+def test_brackets_in_urls_and_errors_are_text_not_markup() -> None:
+    odd = CheckResult(
+        url="http://a.test/a[/]b[red]x", line=1, ok=False, status=302, reason="Found",
+        elapsed_ms=1.0, final_url="http://a.test/[bold]y[/]", redirects=1, attempts=1,
+        error_kind=ErrorKind.STATUS, error="status 302 [not] accepted",
+    )  # fmt: skip
+    text = render(results_table([odd]))
+    assert "http://a.test/a[/]b[red]x" in text
+    assert "1 → http://a.test/[bold]y[/]" in text
+    assert "status 302 [not] accepted" in text

@@ -115,10 +115,11 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
         if result.attempts:
             timing.append(f"{result.elapsed_ms:,.0f} ms ")
             timing.append(time_bar(result.elapsed_ms, longest), style="cyan")
-        cells: list[str | Text] = [result.url, _status_text(result), timing]
+        # Text, not str: rich would read "[...]" in a URL as markup (and may fail on it).
+        cells: list[Text] = [Text(result.url), _status_text(result), timing]
         if show_certs:
             cells.append(_cert_text(result.cert_days))
-        cells += [_redirect_text(result), Text(result.error or "", style="red")]
+        cells += [Text(_redirect_text(result)), Text(result.error or "", style="red")]
         table.add_row(*cells)
     return table
 
@@ -336,13 +337,13 @@ def history_table(stats: Sequence[UrlStats], *, since_label: str) -> Table:
         style = "green" if s.uptime >= 99.9 else "yellow" if s.uptime >= 95 else "bold red"
         failure = f"{_when(s.last_failure_at)} {s.last_failure}" if s.last_failure else ""
         table.add_row(
-            s.url,
+            Text(s.url),
             Text(f"{s.uptime:.2f}%", style=style),
             f"{s.checks:,}",
             f"{s.p50_ms:,.0f} ms",
             f"{s.p95_ms:,.0f} ms",
             Text(sparkline(s.recent_ms), style="cyan"),
-            failure,
+            Text(failure),
         )
     return table
 
