@@ -231,3 +231,23 @@ def test_scan_gives_up_on_streams_it_cannot_rewind() -> None:
     reader = open_sources(["-"], Pipe(b"http://a.test/\n"))
     assert scan_sources(reader.sources) is None
     assert [t.url for t in reader] == ["http://a.test/"]
+
+
+@pytest.mark.parametrize(
+    ("line", "pieces"),
+    [
+        ("https://user:qz#xw@h.test/", ("qz", "xw")),
+        ("https://user:789 456@h.test/", ("789", "456")),
+        ("https://u:kq/jw?vv@h.test/", ("kq", "jw", "vv")),
+    ],
+)
+def test_a_password_that_breaks_the_url_is_still_never_shown(
+    line: str, pieces: tuple[str, ...]
+) -> None:
+    target = parse_line(line, source="f", line=1)
+    assert target is not None
+    assert target.problem is not None
+    for piece in pieces:
+        assert piece not in target.display, target.display
+        assert piece not in target.problem, target.problem
+    assert "***" in target.display

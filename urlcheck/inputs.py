@@ -51,9 +51,15 @@ def _authority_span(text: str) -> tuple[int, int]:
     return start, end
 
 
-def _password_span(text: str) -> tuple[int, int] | None:
-    """Where the password in a URL-ish string is, if it has one."""
+def _password_span(text: str, *, loose: bool = False) -> tuple[int, int] | None:
+    """Where the password in a URL-ish string is, if it has one.
+
+    Loose, for a line that is not a valid URL: up to the line's last ``@``, whatever comes
+    between (a ``#``, ``/`` or a space typed into a password would end the authority early).
+    """
     start, end = _authority_span(text)
+    if loose:
+        end = len(text)
     at = text.rfind("@", start, end)
     if at == -1:
         return None
@@ -63,9 +69,9 @@ def _password_span(text: str) -> tuple[int, int] | None:
     return colon + 1, at
 
 
-def mask_url(text: str) -> str:
+def mask_url(text: str, *, loose: bool = False) -> str:
     """The URL with any password replaced by ``***``; the rest stays as given."""
-    span = _password_span(text)
+    span = _password_span(text, loose=loose)
     if span is None:
         return text
     return text[: span[0]] + MASK + text[span[1] :]
@@ -154,6 +160,9 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
         if span is not None and span[0] <= len(url) < span[1]:
             # White space inside the password cut the URL short: mask the whole line's.
             display, problem = mask_url(text), "white space inside the URL's password"
+        elif display == url and mask_url(text, loose=True) != text:
+            # No password in the URL, but one the URL may have cut short ('#' or a space in it).
+            display, problem = mask_url(text, loose=True), _hide_password(text, problem)
         return Target(url=url, display=display, source=source, line=line,
                       problem=f"{source}:{line}: {problem}")  # fmt: skip
     expect = None
@@ -161,15 +170,30 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
         try:
             expect = parse_expectations(rest)
         except ValueError as exc:
+            message = str(exc)
+            if display == url and mask_url(text, loose=True) != text:
+                # No password in the URL, but one the URL may have cut short (a space in it).
+                display, message = mask_url(text, loose=True), _hide_password(text, message)
             return Target(
                 url=url,
                 display=display,
                 source=source,
                 line=line,
-                problem=f"{source}:{line}: {exc}",
+                problem=f"{source}:{line}: {message}",
                 problem_kind=ErrorKind.INVALID_EXPECTATION,
             )
     return Target(url=url, display=display, source=source, line=line, expect=expect, parsed=parsed)
+
+
+def _hide_password(line: str, message: str) -> str:
+    """`message`, or a generic one if it would quote any part of a password-like span."""
+    span = _password_span(line, loose=True)
+    if span is None:
+        return message
+    pieces = [p for p in re.split(r"[\s#/?:@]+", line[span[0] : span[1]]) if p]
+    if any(piece in message for piece in pieces):
+        return "not a valid URL (the details would show a password, so they are left out)"
+    return message
 
 
 EXPECTATION_KEYS = ("status", "max-ms", "contains")
