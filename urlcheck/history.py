@@ -321,11 +321,10 @@ class Recorder:
             self.error = f"{self.history.path}: the history was not recorded ({exc})"
             return None
 
-    def add(self, result: CheckResult) -> None:
-        """Queue a result; write the queue when a batch is full."""
+    def add(self, result: CheckResult) -> bool:
+        """Queue a result; True when a batch is full and `flush` is due."""
         self._pending.append((result, time.time()))
-        if len(self._pending) >= BATCH_SIZE:
-            self.flush()
+        return len(self._pending) >= BATCH_SIZE
 
     def flush(self) -> None:
         """Write what is queued."""

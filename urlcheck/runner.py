@@ -167,8 +167,9 @@ async def _check(
         async with contextlib.aclosing((source or check_urls)(reader, options)) as results:
             async for result in results:
                 run.summary.add(result)
-                if output.recorder is not None:
-                    output.recorder.add(result)
+                if output.recorder is not None and output.recorder.add(result):
+                    # SQLite may wait for another writer: never on the loop timing the checks.
+                    await asyncio.to_thread(output.recorder.flush)
                 if progress is not None and task_id is not None:
                     progress.update(task_id, completed=run.summary.total)
                     if reader.finished:
@@ -311,54 +312,58 @@ def run_checks(
         recorder=recorder,
     )
     file_order = {source.name: index for index, source in enumerate(reader.sources)}
-    expected = None
-    from .inputs import scan_sources
-
-    # Files can be read twice: a quick first pass counts the lines for the progress bar
-    # and finds the repeated URLs, so only their results are kept for the duplicates
-    # (locally and with --broker alike).
-    scan = scan_sources(reader.sources)
-    if scan is not None:
-        import functools
-
-        from .checker import check_urls
-
-        expected = scan.lines
-        source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
-    progress = _make_progress(not quiet)
     interrupt = _Interrupt()
-    with _uvloop(), interrupt.installed(), progress or contextlib.nullcontext():
-        task_id = progress.add_task("check", total=expected) if progress is not None else None
-        try:
-            run = async_to_sync(_check)(
-                reader, options, output, interrupt, progress, task_id, source
-            )
-        except DistributedError as exc:  # the cluster failed: broker gone, no worker …
-            raise InputFailure(str(exc)) from None
+    # Ctrl-C is ours from the first pass over the files to the last line printed: before
+    # the checks start it stops them starting, after they end the output is still complete.
+    with interrupt.installed():
+        expected = None
+        from .inputs import scan_sources
 
-    late_errors = list(reader.errors[shown_errors:])  # read errors met during the run
-    if recorder is not None:
-        recorder.finish(run.summary, interrupted=run.interrupted)
-        if recorder.error is not None:
-            late_errors.append(recorder.error)
-    for message in late_errors:
-        click.echo(f"urlcheck: error: {message}", err=True)
-    if run.broken_pipe:
-        _silence_stdout()
-        return ExitStatus.BROKEN_PIPE
-    if run.summary.total == 0 and not run.interrupted:
-        names = ", ".join(source.name for source in reader.sources)
-        raise InputFailure(f"no URLs found in {names}")
-    try:
-        _print_results(run, output, console, file_order)
-    except BrokenPipeError:
-        _silence_stdout()
-        return ExitStatus.BROKEN_PIPE
+        # Files can be read twice: a quick first pass counts the lines for the progress bar
+        # and finds the repeated URLs, so only their results are kept for the duplicates
+        # (locally and with --broker alike).
+        scan = scan_sources(reader.sources)
+        if scan is not None:
+            import functools
+
+            from .checker import check_urls
+
+            expected = scan.lines
+            source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
+        progress = _make_progress(not quiet)
+        with _uvloop(), progress or contextlib.nullcontext():
+            task_id = progress.add_task("check", total=expected) if progress else None
+            try:
+                run = async_to_sync(_check)(
+                    reader, options, output, interrupt, progress, task_id, source
+                )
+            except DistributedError as exc:  # the cluster failed: broker gone, no worker …
+                raise InputFailure(str(exc)) from None
+
+        for message in reader.errors[shown_errors:]:  # read errors met during the run
+            click.echo(f"urlcheck: error: {message}", err=True)
+        history_failed = False
+        if recorder is not None:
+            recorder.finish(run.summary, interrupted=run.interrupted)
+            if recorder.error is not None:
+                history_failed = True
+                click.echo(f"urlcheck: error: {recorder.error}", err=True)
+        if run.broken_pipe:
+            _silence_stdout()
+            return ExitStatus.BROKEN_PIPE
+        if run.summary.total == 0 and not run.interrupted:
+            names = ", ".join(each.name for each in reader.sources)
+            raise InputFailure(f"no URLs found in {names}")
+        try:
+            _print_results(run, output, console, file_order)
+        except BrokenPipeError:
+            _silence_stdout()
+            return ExitStatus.BROKEN_PIPE
     return exit_status(
         checked=run.summary.total,
         failed=run.summary.failed,
-        input_errors=len(reader.errors) + len(late_errors),
-        interrupted=run.interrupted,
+        input_errors=len(reader.errors) + history_failed,
+        interrupted=run.interrupted or interrupt.requested,
     )
 
 
