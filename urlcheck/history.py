@@ -130,11 +130,19 @@ class History:
             self._db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(
+                f"{self.path}: cannot use it as a history database ({exc})"
+            ) from None
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, HistoryError) as exc:
+            self._db.close()
+            if isinstance(exc, HistoryError):
+                raise
             raise HistoryError(
                 f"{self.path}: cannot use it as a history database ({exc})"
             ) from None
@@ -160,7 +168,21 @@ class History:
             raise
         self._db.execute("COMMIT")
 
+    def _schema_version(self) -> int | None:
+        """The schema's version, read without a lock; None when there is no schema yet."""
+        try:
+            (version,) = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
+        except sqlite3.OperationalError:  # no such table
+            return None
+        return int(version) if version is not None else None
+
     def _migrate(self) -> None:
+        # Readers (the web page, `urlcheck history`) must not queue behind a writer's lock:
+        # the write lock is taken only to create the schema.
+        version = self._schema_version()
+        if version is not None:
+            self._check_version(version)
+            return
         with self._write() as db:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
             if "schema_version" not in tables:
@@ -172,11 +194,14 @@ class History:
                 db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
                 return
             (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
-            if version != SCHEMA_VERSION:
-                raise HistoryError(
-                    f"{self.path}: history schema {version} is not the {SCHEMA_VERSION} "
-                    "this urlcheck knows"
-                )
+        self._check_version(version)
+
+    def _check_version(self, version: int) -> None:
+        if version != SCHEMA_VERSION:
+            raise HistoryError(
+                f"{self.path}: history schema {version} is not the {SCHEMA_VERSION} "
+                "this urlcheck knows"
+            )
 
     def start_run(self, started_at: float | None = None) -> int:
         """Open a run and return its id."""

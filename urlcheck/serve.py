@@ -31,9 +31,11 @@ DEFAULT_INTERVAL = 60
 """Seconds between automatic refreshes of an open page; 0 for none."""
 DEFAULT_CACHE_TTL = 15.0
 """Seconds a finished check is reused by every request before the next one checks again."""
-DEFAULT_THREADS = 32
-"""Waitress worker threads: requests waiting for a running check each hold one, and /healthz
-must still find a free one."""
+DEFAULT_THREADS = 256
+"""Waitress worker threads: requests waiting for a running check each hold one (blocked on a
+future, cheap), and /healthz must still find a free one while hundreds of pages wait."""
+CONNECTION_LIMIT = 1024
+"""Open connections waitress accepts (its default, 100, turned page loads away)."""
 FORCED_EXIT = 130
 """Exit status after a second Ctrl-C, when the first one's clean stop takes too long."""
 
@@ -75,6 +77,7 @@ def open_server(app: Any, host: str, port: int, *, threads: int = DEFAULT_THREAD
             host=host,
             port=port,
             threads=threads,
+            connection_limit=CONNECTION_LIMIT,
             ident="urlcheck",
         )
     except OSError as exc:

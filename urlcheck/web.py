@@ -300,13 +300,25 @@ class ResultCache:
                 and snapshot.age() < max_age
             ):
                 return Fetched(snapshot, "hit", 0.0)
+            checking = self._pending is not None
+        if self.history is not None and not checking:
+            # Read outside the lock: other requests must not queue behind SQLite.
+            recorded = self.history.fresh(urls, max_age)
+            if recorded is not None:
+                with self._lock:
+                    if self._snapshot is None or self._snapshot.finished < recorded.finished:
+                        self._snapshot = recorded
+                return Fetched(recorded, "history", 0.0)
+        with self._lock:
+            snapshot = self._snapshot
+            if (  # a check may have ended while the history was read
+                snapshot is not None
+                and snapshot.list_version == urls.version
+                and snapshot.age() < max_age
+            ):
+                return Fetched(snapshot, "hit", 0.0)
             pending = self._pending
             leader = pending is None or pending.list_version != urls.version
-            if leader and self.history is not None:
-                recorded = self.history.fresh(urls, max_age)
-                if recorded is not None:
-                    self._snapshot = recorded
-                    return Fetched(recorded, "history", 0.0)
             if leader:
                 pending = _Pending(urls.version, concurrent.futures.Future())
                 self._pending = pending
