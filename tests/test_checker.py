@@ -250,3 +250,11 @@ def test_status_ranges() -> None:
 
 def test_asyncio_is_used_for_the_core() -> None:
     assert asyncio.iscoroutinefunction(fetch_url)
+
+
+async def test_a_timeout_reports_the_method_under_way(server: Served) -> None:
+    slow = server.url("/slow?delay=5")
+    (get,) = await collect([f"{slow} contains=x"], CheckOptions(retries=0, timeout=0.3))
+    assert (get.error_kind, get.method) == (ErrorKind.TIMEOUT, "GET")
+    (head,) = await collect([slow], CheckOptions(retries=0, timeout=0.3))
+    assert (head.error_kind, head.method) == (ErrorKind.TIMEOUT, "HEAD")

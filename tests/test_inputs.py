@@ -221,6 +221,19 @@ def test_scan_counts_url_lines_finds_repeats_and_rewinds(tmp_path: Path) -> None
     assert [scan.may_repeat(t) for t in targets] == [True, False, True, False, False]
 
 
+def test_scan_counts_an_over_long_line_once(tmp_path: Path) -> None:
+    from urlcheck.inputs import scan_sources
+
+    path = tmp_path / "urls.txt"
+    path.write_bytes(
+        b"http://a.test/\nhttp://b.test/" + b"x" * (MAX_LINE_BYTES * 3) + b"\nhttp://c/\n"
+    )
+    reader = open_sources([str(path)])
+    scan = scan_sources(reader.sources)
+    assert scan is not None
+    assert scan.lines == len(list(reader)) == 3
+
+
 def test_scan_gives_up_on_streams_it_cannot_rewind() -> None:
     from urlcheck.inputs import scan_sources
 

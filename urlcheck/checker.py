@@ -194,17 +194,19 @@ async def _attempt(
 ) -> _Attempt:
     """HEAD, falling back to GET when the server refuses HEAD; or GET alone."""
     wants_body = target.expect is not None and target.expect.contains is not None
+    method = "GET" if options.method == "get" or wants_body else "HEAD"
     try:
         async with asyncio.timeout(options.timeout):
-            if options.method == "get" or wants_body:
-                return await _request(session, target, "GET", options)
-            head = await _request(session, target, "HEAD", options)
-            if head.error_kind in _FALLBACK_KINDS or (head.status or 0) >= 400:
-                return await _request(session, target, "GET", options)
-            return head
+            first = await _request(session, target, method, options)
+            if method == "HEAD" and (
+                first.error_kind in _FALLBACK_KINDS or (first.status or 0) >= 400
+            ):
+                method = "GET"  # the method under way, should the deadline come
+                return await _request(session, target, method, options)
+            return first
     except TimeoutError:
         kind, message = classify(TimeoutError(), options.timeout)
-        return _Attempt(method=options.method.upper(), error_kind=kind, error=message)
+        return _Attempt(method=method, error_kind=kind, error=message)
 
 
 def _should_retry(attempt: _Attempt, accept: StatusRanges) -> bool:

@@ -480,6 +480,14 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
                 if first:
                     raw = raw.removeprefix(BOM)
                     first = False
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    # Over-long: one (invalid) URL line, as iter_stream counts it.
+                    rest = raw
+                    while rest and not rest.endswith(b"\n"):
+                        rest = stream.readline(MAX_LINE_BYTES)
+                    if not raw.lstrip().startswith(b"#"):
+                        lines += 1
+                    continue
                 words = raw.split(None, 1)
                 if not words or words[0].startswith(b"#"):
                     continue
