@@ -20,7 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -438,10 +438,6 @@ def _bypassed(host: str) -> bool:
     return bool(urllib.request.proxy_bypass(host))
 
 
-def _as_duplicate(result: CheckResult, target: Target) -> CheckResult:
-    return replace(result, url=target.display, line=target.line, file=target.source)
-
-
 _T = TypeVar("_T")
 
 
@@ -574,7 +570,7 @@ async def check_urls(
         if target.problem is not None:
             await results.put(invalid_result(target))
         elif key in finished:
-            await results.put(_as_duplicate(finished[key], target))
+            await results.put(finished[key].for_line(target))
         elif key in waiting:
             waiting[key].append(target)
         else:
@@ -589,7 +585,7 @@ async def check_urls(
                 finished[key] = result
             await results.put(result)
             for again in waiting.pop(key, ()):
-                await results.put(_as_duplicate(result, again))
+                await results.put(result.for_line(again))
 
     async def run() -> None:
         try:

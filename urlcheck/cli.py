@@ -68,10 +68,12 @@ Exit codes:
   1    at least one URL failed (an invalid line counts)
   2    usage or input error: nothing could be checked
   130  interrupted (Ctrl-C); what finished is printed
+  141  the output went to a closed pipe (urlcheck … | head -1)
 
 \b
 More commands:
   urlcheck history --help   uptime and response times recorded with --db
+  urlcheck worker --help    a Celery worker that checks chunks sent with --broker
 
 \b
 Every option can also be set in the environment as URLCHECK_<OPTION>,
@@ -148,8 +150,9 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     type=click.Choice(["head", "get"], case_sensitive=False),
     default=DEFAULT_METHOD,
     show_envvar=True,
-    help="head: HEAD, then GET when HEAD gets a status >= 400 or a protocol error. "
-    "get: GET only. The body is never downloaded.",
+    help="head: HEAD, then GET when HEAD gets a status >= 400, a protocol error or a dropped "
+    "connection. "
+    "get: GET only. No body is downloaded (only a line's contains= reads its first 64 KiB).",
 )
 @click.option(
     "--user-agent",

@@ -489,7 +489,7 @@ class _Client:
                 # Like the core, a URL listed twice is checked once, across chunks too.
                 key = target.key
                 if key in self._finished:
-                    self._ready.append(_moved(self._finished[key], target))
+                    self._ready.append(self._finished[key].for_line(target))
                     continue
                 if key in self._first_seen:
                     self._waiting.setdefault(key, []).append(target)
@@ -580,7 +580,7 @@ class _Client:
             key = target.key
             if target.problem is None and key in self._first_seen:
                 self._finished[key] = result
-                self._ready.extend(_moved(result, again) for again in self._waiting.pop(key, ()))
+                self._ready.extend(result.for_line(again) for again in self._waiting.pop(key, ()))
 
     def _watchdog(self) -> None:
         """Give up when no worker takes the chunks: never a silent hang."""
@@ -636,11 +636,6 @@ class _Client:
             backend.client.connection_pool.disconnect()
         with contextlib.suppress(Exception):
             self.app.close()
-
-
-def _moved(result: CheckResult, target: Target) -> CheckResult:
-    """The result of a URL reported again for another line that lists it."""
-    return dataclasses.replace(result, url=target.display, line=target.line, file=target.source)
 
 
 async def check_urls_remote(

@@ -3,7 +3,8 @@
 UrlcheckError
 ├── InputError         a file or stream cannot be read as a URL list
 ├── DistributedError   the Celery cluster cannot check the list (broker, workers)
-└── ServeError         the web view cannot listen, or is stopping while a check runs
+├── ServeError         the web view cannot listen, or is stopping while a check runs
+└── HistoryError       the --db history cannot be opened or is not urlcheck's (history.py)
 """
 
 from __future__ import annotations

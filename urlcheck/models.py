@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +18,9 @@ DEFAULT_ACCEPT = "200..299"
 DEFAULT_METHOD = "head"
 DEFAULT_BACKOFF = 0.5
 """Seconds before the first retry; each further retry waits twice as long."""
+CERT_WARN_DAYS = 30
+CERT_FAIL_DAYS = 14
+"""Certificates expiring sooner are shown amber (30 days) or red (14), in the table and page."""
 DEFAULT_RETRY_WAIT_MAX = 10.0
 """Cap on one wait between attempts, a server's Retry-After included."""
 DEFAULT_CHUNK_SIZE = 1000
@@ -170,6 +173,10 @@ class CheckResult:
         "file",
         "cert_days",
     )
+
+    def for_line(self, target: Target) -> CheckResult:
+        """This result again for another line that lists the same URL."""
+        return replace(self, url=target.display, line=target.line, file=target.source)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values, in the documented field order."""

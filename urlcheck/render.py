@@ -1,4 +1,5 @@
-"""Results → text: table, JSON, JSON lines, CSV. Pure functions; the caller prints."""
+"""Results → text: table, JSON, JSON lines, CSV, JUnit, Prometheus, Markdown, and the
+history's table. Pure functions; the caller prints."""
 
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .models import CheckResult, Summary
+from .models import CERT_FAIL_DAYS, CERT_WARN_DAYS, CheckResult, Summary
 
 if TYPE_CHECKING:
     from .history import UrlStats
 
-FORMATS = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 BAR_WIDTH = 8
 _BAR_EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -124,13 +124,10 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
     return table
 
 
-CERT_WARN_DAYS = 14
-
-
 def _cert_text(days: float | None) -> Text:
     if days is None:
         return Text("")
-    style = "bold red" if days < CERT_WARN_DAYS else "yellow" if days < 30 else ""
+    style = "bold red" if days < CERT_FAIL_DAYS else "yellow" if days < CERT_WARN_DAYS else ""
     return Text(f"{days:,.0f} d", style=style)
 
 

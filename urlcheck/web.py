@@ -49,7 +49,15 @@ from .checker import check_urls
 from .errors import InputError, ServeError
 from .history import History, HistoryError, Recorder, UrlStats
 from .inputs import open_sources
-from .models import CheckOptions, CheckResult, StatusRanges, Summary, Target
+from .models import (
+    CERT_FAIL_DAYS,
+    CERT_WARN_DAYS,
+    CheckOptions,
+    CheckResult,
+    StatusRanges,
+    Summary,
+    Target,
+)
 from .render import status_class, status_label, to_prometheus
 from .serve import DEFAULT_CACHE_TTL, DEFAULT_INTERVAL
 
@@ -64,9 +72,6 @@ MAX_REQUEST_BYTES = 16 * 1024
 """The only body the app accepts is the tiny "check now" form."""
 STOPPING_RETRY_AFTER = 5
 """Seconds a client is told to wait when the server stops during its request."""
-CERT_WARN_DAYS = 30
-CERT_FAIL_DAYS = 14
-"""Certificates expiring sooner get an amber (30) or a red (14) mark on the page."""
 HISTORY_WINDOW_S = 24 * 3600
 """With --db, the page's uptime covers this much of the history."""
 SPARK_POINTS = 30
