@@ -258,3 +258,14 @@ async def test_a_timeout_reports_the_method_under_way(server: Served) -> None:
     assert (get.error_kind, get.method) == (ErrorKind.TIMEOUT, "GET")
     (head,) = await collect([slow], CheckOptions(retries=0, timeout=0.3))
     assert (head.error_kind, head.method) == (ErrorKind.TIMEOUT, "HEAD")
+
+
+async def test_the_certificate_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from urlcheck import checker
+
+    monkeypatch.setattr(checker, "CERT_HOSTS_KEPT", 4)
+    probe = checker.CertProbe(CheckOptions(timeout=1))
+    for port in range(1, 21):  # nothing listens there: each read ends at once, unknown
+        assert await probe.days_left(f"https://127.0.0.1:{port}/") is None
+    assert len(probe._seen) <= 4
+    probe.close()

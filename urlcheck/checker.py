@@ -38,6 +38,8 @@ CERT_PROBE_TIMEOUT = 5.0
 """Seconds for the extra TLS handshake that reads a host's certificate."""
 QUOTE_MAX = 200
 """Characters of a server's or a library's text quoted in an error message, at most."""
+CERT_HOSTS_KEPT = 4096
+"""Hosts whose certificate days a run remembers; past that the oldest are read again."""
 QUEUE_PER_WORKER = 2
 """Targets read ahead per worker: enough to keep workers busy, few enough to stay flat."""
 
@@ -363,9 +365,17 @@ class CertProbe:
             return None
         task = self._seen.get((host, port))
         if task is None:
+            if len(self._seen) >= CERT_HOSTS_KEPT:
+                self._forget_finished()
             task = asyncio.ensure_future(self._read(host, port))
             self._seen[(host, port)] = task
         return await asyncio.shield(task)
+
+    def _forget_finished(self) -> None:
+        """Drop the older half of the finished reads: memory stays flat over many hosts."""
+        finished = [key for key, task in self._seen.items() if task.done()]
+        for key in finished[: max(1, len(finished) // 2)]:
+            del self._seen[key]
 
     def close(self) -> None:
         """Cancel reads still under way (when a run stops early)."""
