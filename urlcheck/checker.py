@@ -28,7 +28,7 @@ import aiohttp
 from yarl import URL
 
 from ._version import __version__
-from .inputs import mask_url, secrets_in
+from .inputs import mask_url, scrub, secrets_in
 from .models import CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
 
 DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
@@ -228,11 +228,7 @@ def _wait_before_retry(attempt: _Attempt, number: int, options: CheckOptions) ->
 
 
 def _scrub(text: str | None, secrets: tuple[str, ...]) -> str | None:
-    if text is None or not secrets:
-        return text
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    return text if text is None or not secrets else scrub(text, secrets)
 
 
 def invalid_result(target: Target) -> CheckResult:

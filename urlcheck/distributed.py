@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 import click
 
 from .errors import DistributedError
-from .inputs import mask_url, secrets_in
+from .inputs import mask_url, scrub, secrets_in
 from .models import (
     DEFAULT_BROKER_TIMEOUT,
     DEFAULT_CHUNK_SIZE,
@@ -105,9 +105,7 @@ def check_broker_url(url: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        detail = str(exc)
-        for secret in secrets_in(url):
-            detail = detail.replace(secret, "***")
+        detail = scrub(str(exc), secrets_in(url))
         raise DistributedError(f"bad broker URL {shown!r}: {detail}; {hint}") from None
     if parts.scheme.lower() not in BROKER_SCHEMES:
         raise DistributedError(
@@ -394,10 +392,7 @@ class _Client:
         """One line on what went wrong: the root cause (Celery wraps it), password masked."""
         while exc.__cause__ is not None:
             exc = exc.__cause__
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return scrub(" ".join(str(exc).split()) or type(exc).__name__, self._secrets)
 
     def connect(self) -> None:
         """Reach the broker, fast, and learn how many worker processes there are."""

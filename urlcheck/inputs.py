@@ -87,6 +87,13 @@ def secrets_in(text: str) -> tuple[str, ...]:
     return (raw,) if decoded == raw else (raw, decoded)
 
 
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every one of `secrets` (see `secrets_in`) replaced by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
 def url_problem(text: str) -> str | None:
     """Why `text` is not a usable http(s) URL, or None when it is."""
     return parse_url(text)[1]
@@ -109,10 +116,8 @@ def parse_url(text: str) -> tuple[URL | None, str | None]:
         host = url.raw_host
         url.port  # noqa: B018 - parsing the port is the check
     except (ValueError, TypeError, UnicodeError) as exc:
-        reason = str(exc)
-        for secret in secrets_in(text):  # yarl quotes the whole netloc, password included
-            reason = reason.replace(secret, MASK)
-        return None, f"cannot parse the URL: {reason}"
+        # yarl quotes the whole netloc, password included
+        return None, f"cannot parse the URL: {scrub(str(exc), secrets_in(text))}"
     if not host:
         return None, "no host in the URL"
     problem = _host_problem(host, url)
