@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -196,6 +197,12 @@ class CheckResult:
             "file": self.file,
             "cert_days": None if self.cert_days is None else round(self.cert_days, 2),
         }
+
+
+def in_input_order(results: Iterable[CheckResult], files: Sequence[str]) -> list[CheckResult]:
+    """`results` sorted as their lines stand: files in the order given, then line numbers."""
+    order = {name: index for index, name in enumerate(files)}
+    return sorted(results, key=lambda r: (order.get(r.file, len(order)), r.line))
 
 
 @dataclass(frozen=True, slots=True)

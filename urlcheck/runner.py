@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
-from .models import CheckOptions, CheckResult, Summary
+from .models import CheckOptions, CheckResult, Summary, in_input_order
 from .params import InputFailure, UsageFailure
 from .status import ExitStatus, exit_status
 
@@ -194,16 +194,12 @@ async def _check(
     return run
 
 
-def _order_key(files: dict[str, int]) -> Callable[[CheckResult], tuple[int, int]]:
-    return lambda r: (files.get(r.file, len(files)), r.line)
-
-
-def _print_results(run: _Run, output: _Output, console: Console, files: dict[str, int]) -> None:
+def _print_results(run: _Run, output: _Output, console: Console, files: list[str]) -> None:
     import socket
 
     from . import render
 
-    rows = sorted(run.kept, key=_order_key(files))
+    rows = in_input_order(run.kept, files)
     if output.format == "json":
         output.stdout.write(render.to_json(rows) + "\n")
     elif output.format == "csv":
@@ -311,7 +307,7 @@ def run_checks(
         table_limit=max(1, rows - TABLE_CHROME_ROWS),
         recorder=recorder,
     )
-    file_order = {source.name: index for index, source in enumerate(reader.sources)}
+    file_order = [source.name for source in reader.sources]
     interrupt = _Interrupt()
     # Ctrl-C is ours from the first pass over the files to the last line printed: before
     # the checks start it stops them starting, after they end the output is still complete.

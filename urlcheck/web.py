@@ -57,6 +57,7 @@ from .models import (
     StatusRanges,
     Summary,
     Target,
+    in_input_order,
 )
 from .render import status_class, status_label, to_prometheus
 from .serve import DEFAULT_CACHE_TTL, DEFAULT_INTERVAL
@@ -75,6 +76,8 @@ STOPPING_RETRY_AFTER = 5
 HISTORY_WINDOW_S = 24 * 3600
 """With --db, the page's uptime covers this much of the history."""
 SPARK_POINTS = 30
+STATS_TTL_S = 10.0
+"""With --db, the page's uptime figures are shared for this long between page views."""
 """Recent response times drawn in each row's sparkline."""
 API_PREFIX = "/api/"
 EXTENSION = "urlcheck"
@@ -201,6 +204,9 @@ class HistoryView:
     def __init__(self, path: str) -> None:
         self.path = path
         History(path).close()  # creates it, or fails now with a clear message
+        self._lock = threading.Lock()
+        self._stats: tuple[float, dict[str, UrlStats]] | None = None
+        """(when, figures): shared by the page views of the next `STATS_TTL_S` seconds."""
 
     def record(self, snapshot: Snapshot) -> None:
         """Store a check the page made, like a ``urlcheck --db`` run; a failure is logged."""
@@ -211,6 +217,8 @@ class HistoryView:
                     recorder.add(result)
                 recorder.finish(snapshot.summary, interrupted=False)
                 error = recorder.error
+            with self._lock:
+                self._stats = None  # the figures now include this check
         except HistoryError as exc:
             error = str(exc)
         if error is not None:
@@ -228,8 +236,7 @@ class HistoryView:
         summary = Summary(wall_s=run.finished_at - run.started_at)
         for result in run.results:
             summary.add(result)
-        order = {name: index for index, name in enumerate(urls.files)}
-        results = sorted(run.results, key=lambda r: (order.get(r.file, len(order)), r.line))
+        results = in_input_order(run.results, urls.files)
         return Snapshot(
             results=tuple(results),
             summary=summary,
@@ -240,9 +247,20 @@ class HistoryView:
         )
 
     def stats(self, window_s: float = HISTORY_WINDOW_S) -> dict[str, UrlStats]:
-        """Uptime and recent response times per URL over the last `window_s` seconds."""
+        """Uptime and recent response times per URL over the last `window_s` seconds.
+
+        Read again at most every `STATS_TTL_S` seconds, or after the page recorded a check:
+        many open tabs do not each scan a day of rows.
+        """
+        with self._lock:
+            cached = self._stats
+        if cached is not None and time.monotonic() - cached[0] < STATS_TTL_S:
+            return cached[1]
         with History(self.path) as history:
-            return {s.url: s for s in history.stats(time.time() - window_s, recent=SPARK_POINTS)}
+            figures = {s.url: s for s in history.stats(time.time() - window_s, recent=SPARK_POINTS)}
+        with self._lock:
+            self._stats = (time.monotonic(), figures)
+        return figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,8 +391,7 @@ class ResultCache:
         finally:
             with self._lock:
                 self._running.discard(key)
-        order = {name: index for index, name in enumerate(urls.files)}
-        results.sort(key=lambda r: (order.get(r.file, len(order)), r.line))
+        results = in_input_order(results, urls.files)
         summary.wall_s = time.perf_counter() - started
         return Snapshot(
             results=tuple(results),
