@@ -243,12 +243,17 @@ def invalid_result(target: Target) -> CheckResult:
     )
 
 
-def _judge(attempt: _Attempt, target: Target, options: CheckOptions, elapsed_ms: float) -> None:
+def _judge(
+    attempt: _Attempt,
+    target: Target,
+    options: CheckOptions,
+    accept: StatusRanges,
+    elapsed_ms: float,
+) -> None:
     """Hold a response to what is expected of it: status, then content, then speed."""
     if attempt.error_kind is not None:
         return
     expect = target.expect
-    accept = expect.status if expect is not None and expect.status else options.accept
     max_ms = expect.max_ms if expect is not None and expect.max_ms else options.max_ms
     if attempt.status not in accept:
         attempt.error_kind = ErrorKind.STATUS
@@ -285,6 +290,7 @@ async def fetch_url(
     target = url if isinstance(url, Target) else Target.from_url(url)
     if target.problem is not None:
         return invalid_result(target)
+    # The line's status= wins over --accept, for retrying and for judging alike.
     accept = target.expect.status if target.expect and target.expect.status else options.accept
     started = time.perf_counter()
     number = 0
@@ -295,7 +301,7 @@ async def fetch_url(
             break
         await asyncio.sleep(_wait_before_retry(attempt, number, options))
     elapsed_ms = (time.perf_counter() - started) * 1000
-    _judge(attempt, target, options, elapsed_ms)
+    _judge(attempt, target, options, accept, elapsed_ms)
     cert_days = None
     if attempt.final_url is not None and attempt.final_url.startswith("https:"):
         probe = certs or CertProbe(options)
