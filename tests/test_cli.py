@@ -460,3 +460,17 @@ def test_far_apart_duplicates_in_a_file_are_checked_once(tmp_path: Path, server:
     assert len(records) == 302
     assert sorted(r["line"] for r in records if r["url"] == again) == [1, 302]
     assert server.requests_to("/ok?again") == ["HEAD"]
+
+
+def test_ctrl_c_at_any_moment_of_a_long_run_exits_130(tmp_path: Path, server: Served) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text("".join(f"{server.url('/ok')}?n={n}\n" for n in range(300_000)))
+    for delay in (0.25, 0.6, 1.5):  # imports, the first pass over the file, the checks
+        proc = subprocess.Popen(urlcheck_cmd(*FAST, str(path)), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, (delay, err)
+        assert "Aborted" not in err
+        assert "Traceback" not in err

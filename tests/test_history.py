@@ -187,3 +187,17 @@ def test_urlcheck_db_in_the_environment_serves_both_commands(
     report = CliRunner().invoke(history_command, ["--format", "json"], env=env)
     assert report.exit_code == 0
     assert json.loads(report.stdout)[0]["checks"] == 1
+
+
+def test_keep_prunes_old_history_when_a_run_ends(tmp_path: Path, server: Served) -> None:
+    db = tmp_path / "h.db"
+    with History(db) as history:
+        old = time.time() - 40 * 86400
+        history.record(history.start_run(old), [(result("https://old.test/"), old)])
+    urls = tmp_path / "urls.txt"
+    urls.write_text(server.url("/ok") + "\n")
+    done = CliRunner().invoke(cli, ["-q", "--db", str(db), "--keep", "30d", str(urls)])
+    assert done.exit_code == 0
+    with sqlite3.connect(db) as conn:
+        kept = [row[0] for row in conn.execute("SELECT url FROM results")]
+    assert kept == [server.url("/ok")]

@@ -8,9 +8,7 @@ checking path never imports Flask.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +41,6 @@ from .params import (
 )
 from .runner import make_console, open_output, open_recorder, run_checks
 from .serve import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
-from .status import ExitStatus
 
 if TYPE_CHECKING:
     from .runner import ResultSource
@@ -539,16 +536,8 @@ The check takes bare FILE arguments, so a Click group cannot tell ``urlcheck his
 file named ``history``; a name here wins (write ``./history`` for such a file)."""
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    # Click would turn a KeyboardInterrupt into "Aborted!" and exit 1, which says "a URL
-    # failed"; a run interrupted before (or outside) its checks exits 130 like any other.
-    raise SystemExit(int(ExitStatus.INTERRUPTED))
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `urlcheck` console script."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _interrupted)
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in SUBCOMMANDS:
         import importlib
