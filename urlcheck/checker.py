@@ -2,6 +2,11 @@
 
 It never prints, exits or reads options from the environment: the CLI, the web view
 and any other caller get `CheckResult`s and decide what to do with them.
+
+A request goes through one of two clients. A plain one (http or https, HEAD or a GET whose
+body is not searched, no proxy, no credentials in the URL) goes to `lean.LeanPool`, which is
+about four times cheaper per request; whatever it cannot answer itself (a redirect to follow,
+any failure) it hands to aiohttp, as every other request goes. aiohttp is imported only then.
 """
 
 from __future__ import annotations
@@ -9,35 +14,34 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import email.utils
-import errno
-import functools
 import random
-import socket
 import ssl
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import aiohttp
 from yarl import URL
 
-from ._version import __version__
-from .inputs import mask_url, scrub, secrets_in
-from .models import CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
+from .connection import (
+    BODY_LIMIT,
+    has_proxies,
+    proxy_for,
+    request_headers,
+    retry_after_seconds,
+    ssl_context,
+)
+from .inputs import mask_url, parse_url, scrub, secrets_in
+from .models import Attempt, CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
 
-DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
-BODY_LIMIT = 64 * 1024
-"""Bytes of a body read for ``contains=``; no other check reads a body."""
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .lean import LeanPool
+
 CERT_PROBE_TIMEOUT = 5.0
 """Seconds for the extra TLS handshake that reads a host's certificate."""
-QUOTE_MAX = 200
-"""Characters of a server's or a library's text quoted in an error message, at most."""
 CERT_HOSTS_KEPT = 4096
 """Hosts whose certificate days a run remembers; past that the oldest are read again."""
 QUEUE_PER_WORKER = 2
@@ -46,179 +50,160 @@ QUEUE_PER_WORKER = 2
 _RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.REFUSED, ErrorKind.DISCONNECTED})
 _FALLBACK_KINDS = frozenset({ErrorKind.PROTOCOL, ErrorKind.DISCONNECTED})
 """A HEAD that fails like this is tried again as GET: some servers mishandle HEAD."""
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+"""The statuses aiohttp follows when they carry a Location."""
 
 
-@dataclass(slots=True)
-class _Attempt:
-    """What one attempt (one request, or HEAD then GET) ended with."""
+class _Client:
+    """The two clients of a run: the lean one for plain requests, aiohttp for the rest.
 
-    method: str
-    status: int | None = None
-    reason: str | None = None
-    final_url: str | None = None
-    redirects: int = 0
-    error_kind: ErrorKind | None = None
-    error: str | None = None
-    retry_after: float | None = None
-    body_match: bool | None = None
-    """Whether the body held the ``contains=`` text (None: not looked at)."""
+    Without `session`, aiohttp's session is created (and aiohttp imported) on first need,
+    and closed by `close`; a caller's own session is used for every request, as given.
+    """
 
+    def __init__(self, options: CheckOptions, session: aiohttp.ClientSession | None) -> None:
+        self._options = options
+        self._session = session
+        self._own_session = session is None
+        self.lean: LeanPool | None = None
+        if session is None:
+            from .lean import LeanPool  # httptools: imported only to check
 
-def _one_line(text: object, limit: int = QUOTE_MAX) -> str:
-    """Foreign text (a server's, a library's) folded onto one line and cut to `limit`."""
-    folded = " ".join(str(text).split())
-    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
-
-
-def classify(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
-    """Map an exception from one request to an error kind and a one-line message."""
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history)} redirects"
-    if isinstance(exc, aiohttp.NonHttpUrlRedirectClientError):
-        location = _one_line(mask_url(str(exc.args[0]))) if exc.args else "?"
-        return ErrorKind.INVALID_URL, f"redirected to a URL that is not http(s): {location}"
-    if isinstance(exc, aiohttp.InvalidUrlRedirectClientError):
-        location = _one_line(mask_url(str(exc.url)))
-        return ErrorKind.PROTOCOL, f"redirected to an invalid URL: {location}"
-    if isinstance(exc, aiohttp.InvalidURL):
-        why = f" ({_one_line(exc.description)})" if exc.description else ""
-        return ErrorKind.INVALID_URL, f"invalid URL: {_one_line(mask_url(str(exc.url)))}{why}"
-    if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors too
-        return ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return ErrorKind.DNS, f"cannot resolve host {exc.host!r}"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert = exc.certificate_error
-        detail = getattr(cert, "verify_message", None) or getattr(cert, "reason", None) or cert
-        return ErrorKind.TLS, f"TLS certificate not trusted: {_one_line(detail)}"
-    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
-        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-        return ErrorKind.TLS, f"TLS handshake failed: {_one_line(reason)}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        os_error = exc.os_error
-        where = f"{exc.host}:{exc.port}"
-        if isinstance(os_error, ConnectionRefusedError) or os_error.errno == errno.ECONNREFUSED:
-            return ErrorKind.REFUSED, f"connection refused by {where}"
-        if isinstance(os_error, TimeoutError):
-            return ErrorKind.TIMEOUT, f"connecting to {where} timed out"
-        if isinstance(os_error, socket.gaierror):
-            # An IP-literal host skips aiohttp's resolver, so this is not a DNSError there.
-            return ErrorKind.DNS, f"cannot resolve host {exc.host!r}: {_one_line(os_error)}"
-        detail = _one_line(os_error.strerror or os_error)
-        return ErrorKind.REFUSED, f"cannot connect to {where}: {detail}"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return ErrorKind.DISCONNECTED, "the server closed the connection without a complete answer"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        # The response parser's complaints (bad status line, header too large …) land here.
-        return ErrorKind.PROTOCOL, f"invalid HTTP response: {_one_line(exc.message)}"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return ErrorKind.DISCONNECTED, f"the answer broke off: {_one_line(exc)}"
-    if (
-        isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError)
-        or getattr(exc, "errno", None) == errno.ECONNRESET  # aiohttp's ClientOSError
-    ):
-        return ErrorKind.DISCONNECTED, "the connection was reset"
-    if isinstance(exc, aiohttp.ClientOSError | OSError):
-        return ErrorKind.DISCONNECTED, f"connection error: {_one_line(exc.strerror or exc)}"
-    if isinstance(exc, UnicodeError):
-        # socket.getaddrinfo encodes the host with IDNA: an empty or over-long label fails so.
-        return ErrorKind.INVALID_URL, f"invalid host name: {_one_line(exc)}"
-    if isinstance(exc, aiohttp.ClientError):
-        return ErrorKind.OTHER, f"{type(exc).__name__}: {_one_line(exc)}"
-    return ErrorKind.OTHER, f"unexpected {type(exc).__name__}: {_one_line(exc)}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-async def _read_head_of_body(resp: aiohttp.ClientResponse) -> str:
-    """The first `BODY_LIMIT` bytes of a body, decoded (undecodable bytes replaced)."""
-    chunks: list[bytes] = []
-    size = 0
-    while size < BODY_LIMIT:
-        chunk = await resp.content.read(BODY_LIMIT - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    try:
-        return b"".join(chunks).decode(resp.charset or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
-        return b"".join(chunks).decode("utf-8", errors="replace")
-
-
-async def _request(
-    session: aiohttp.ClientSession, target: Target, method: str, options: CheckOptions
-) -> _Attempt:
-    """One request with redirects followed; the body is read only for ``contains=``."""
-    contains = target.expect.contains if target.expect is not None else None
-    try:
-        async with session.request(
-            method,
-            target.parsed or target.url,
-            proxy=proxy_for(target.url),
-            allow_redirects=options.max_redirects > 0,
-            max_redirects=options.max_redirects,
-        ) as resp:
-            attempt = _Attempt(
-                method=method,
-                status=resp.status,
-                reason=resp.reason,
-                final_url=str(resp.url),
-                redirects=len(resp.history),
-                retry_after=_retry_after(resp.headers.get("Retry-After")),
+            self.lean = LeanPool(
+                request_headers(options),
+                per_host=options.per_host,
+                max_idle=options.concurrency,
+                tls=lambda: ssl_context(options),
             )
-            if contains is not None and method == "GET":
-                attempt.body_match = contains in await _read_head_of_body(resp)
-            return attempt
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        kind, message = classify(exc, options.timeout)
-        return _Attempt(method=method, error_kind=kind, error=message)
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            from .session import create_session  # aiohttp: imported only when needed
+
+            self._session = create_session(self._options)
+        return self._session
+
+    def is_plain(self, url: URL, method: str, contains: str | None) -> bool:
+        """Whether the lean client may send this request."""
+        return (
+            url.scheme in ("http", "https")
+            and bool(url.raw_host)
+            and url.raw_user is None
+            and url.raw_password is None
+            and not (method == "GET" and contains)
+            and (not has_proxies() or proxy_for(str(url)) is None)
+        )
+
+    async def close(self) -> None:
+        if self.lean is not None:
+            self.lean.close()
+        if self._own_session and self._session is not None:
+            await self._session.close()
 
 
-async def _attempt(
-    session: aiohttp.ClientSession, target: Target, options: CheckOptions
-) -> _Attempt:
+async def _request(client: _Client, target: Target, method: str, options: CheckOptions) -> Attempt:
+    """One request, its redirects followed: each hop by the lean client when it is plain
+    (`_Client.is_plain`), and from the first that is not, or that it cannot answer, by aiohttp.
+    """
+    contains = target.expect.contains if target.expect is not None else None
+    lean = client.lean
+    url = target.parsed or parse_url(target.url)[0]  # a worker's targets come unparsed
+    if lean is None or url is None:
+        return await _aiohttp_request(client, url or target.url, method, options, contains)
+    redirects = 0
+    while True:
+        if not client.is_plain(url, method, contains):
+            return await _aiohttp_request(client, url, method, options, contains, redirects)
+        async with lean.slot(url):
+            response = await lean.request(url, method)
+            if response is None:  # in the host's place still: aiohttp keeps the same limit
+                return await _aiohttp_request(client, url, method, options, contains, redirects)
+        answer = Attempt(
+            method,
+            status=response.status,
+            reason=response.reason,
+            final_url=str(url.with_fragment(None) if url.raw_fragment else url),
+            redirects=redirects,
+            retry_after=retry_after_seconds(response.retry_after),
+        )
+        if not options.max_redirects or response.status not in _REDIRECTS:
+            return answer
+        # What follows is aiohttp's redirect handling, in its order, so the verdicts match.
+        redirects += 1
+        if redirects >= options.max_redirects:
+            return Attempt.too_many_redirects(method, redirects)
+        if response.location is None:  # a redirect to nowhere is the answer (and counts)
+            answer.redirects = redirects
+            return answer
+        hop = _next_hop(url, response.location)
+        if hop is None:  # a Location in another form: aiohttp resolves it by its own rules
+            return await _aiohttp_request(client, url, method, options, contains, redirects - 1)
+        if response.status == 303 and method != "HEAD":
+            method = "GET"
+        url = hop
+
+
+def _next_hop(url: URL, location: str) -> URL | None:
+    """Where a redirect leads when `location` is an absolute http(s) URL or an absolute path,
+    resolved as aiohttp resolves it; None for any other form (aiohttp then follows it)."""
+    try:
+        if location[:8].lower().startswith(("http://", "https://")):
+            hop = URL(location, encoded=False)
+        elif location.startswith("/") and not location.startswith(("//", "/\\")):
+            hop = url.join(URL(location, encoded=False))
+        else:
+            return None
+        hop.origin()  # aiohttp refuses a redirect whose origin cannot be built
+    except (ValueError, TypeError):
+        return None
+    return hop if hop.raw_host else None
+
+
+async def _aiohttp_request(
+    client: _Client,
+    url: URL | str,
+    method: str,
+    options: CheckOptions,
+    contains: str | None,
+    redirects_before: int = 0,
+) -> Attempt:
+    from .session import request  # aiohttp: imported only when needed
+
+    return await request(
+        client.session(),
+        url,
+        method,
+        options,
+        contains=contains,
+        redirects_before=redirects_before,
+    )
+
+
+async def _attempt(client: _Client, target: Target, options: CheckOptions) -> Attempt:
     """HEAD, falling back to GET when the server refuses HEAD; or GET alone."""
     wants_body = target.expect is not None and target.expect.contains is not None
     method = "GET" if options.method == "get" or wants_body else "HEAD"
     try:
         async with asyncio.timeout(options.timeout):
-            first = await _request(session, target, method, options)
+            first = await _request(client, target, method, options)
             if method == "HEAD" and (
                 first.error_kind in _FALLBACK_KINDS or (first.status or 0) >= 400
             ):
                 method = "GET"  # the method under way, should the deadline come
-                return await _request(session, target, method, options)
+                return await _request(client, target, method, options)
             return first
     except TimeoutError:
-        kind, message = classify(TimeoutError(), options.timeout)
-        return _Attempt(method=method, error_kind=kind, error=message)
+        return Attempt.timed_out(method, options.timeout)
 
 
-def _should_retry(attempt: _Attempt, accept: StatusRanges) -> bool:
+def _should_retry(attempt: Attempt, accept: StatusRanges) -> bool:
     if attempt.error_kind in _RETRY_KINDS:
         return True
     status = attempt.status
     return status is not None and status not in accept and (status == 429 or 500 <= status <= 599)
 
 
-def _wait_before_retry(attempt: _Attempt, number: int, options: CheckOptions) -> float:
+def _wait_before_retry(attempt: Attempt, number: int, options: CheckOptions) -> float:
     """Exponential backoff with a little jitter, or the server's Retry-After; both capped."""
     if attempt.retry_after is not None:
         wait = attempt.retry_after
@@ -244,7 +229,7 @@ def invalid_result(target: Target) -> CheckResult:
 
 
 def _judge(
-    attempt: _Attempt,
+    attempt: Attempt,
     target: Target,
     options: CheckOptions,
     accept: StatusRanges,
@@ -268,7 +253,7 @@ def _judge(
         attempt.error = f"took {elapsed_ms:,.0f} ms; the limit is {max_ms:,.0f} ms"
 
 
-def _judge_certificate(attempt: _Attempt, cert_days: float | None, options: CheckOptions) -> None:
+def _judge_certificate(attempt: Attempt, cert_days: float | None, options: CheckOptions) -> None:
     limit = options.cert_days
     if attempt.error_kind is not None or cert_days is None or limit is None or cert_days >= limit:
         return
@@ -287,6 +272,13 @@ async def fetch_url(
 ) -> CheckResult:
     """Check one URL over `session`, with retries, and return its result; it never raises."""
     options = options or CheckOptions()
+    return await _check(_Client(options, session), url, options, certs)
+
+
+async def _check(
+    client: _Client, url: Target | str, options: CheckOptions, certs: CertProbe | None
+) -> CheckResult:
+    """`fetch_url` over either client."""
     target = url if isinstance(url, Target) else Target.from_url(url)
     if target.problem is not None:
         return invalid_result(target)
@@ -296,7 +288,7 @@ async def fetch_url(
     number = 0
     while True:
         number += 1
-        attempt = await _attempt(session, target, options)
+        attempt = await _attempt(client, target, options)
         if number > options.retries or not _should_retry(attempt, accept):
             break
         await asyncio.sleep(_wait_before_retry(attempt, number, options))
@@ -330,16 +322,6 @@ async def fetch_url(
         file=target.source,
         cert_days=cert_days,
     )
-
-
-def ssl_context(options: CheckOptions) -> ssl.SSLContext:
-    """The TLS settings of a run: the system's trust store (``SSL_CERT_FILE`` and
-    ``SSL_CERT_DIR`` honoured), only ``--ca-bundle``'s, or none with ``--insecure``."""
-    context = ssl.create_default_context(cafile=options.ca_bundle)
-    if options.insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 class CertProbe:
@@ -403,51 +385,6 @@ class CertProbe:
         if not isinstance(not_after, str):
             return None
         return (ssl.cert_time_to_seconds(not_after) - time.time()) / 86400
-
-
-def create_session(options: CheckOptions) -> aiohttp.ClientSession:
-    """The one session a run shares: pooled connections, per-host limit, no cookies."""
-    connector = aiohttp.TCPConnector(
-        limit=options.concurrency,
-        limit_per_host=options.per_host,
-        ssl=ssl_context(options) if options.ca_bundle or options.insecure else True,
-        ttl_dns_cache=300,
-    )
-    headers = {"User-Agent": options.user_agent or DEFAULT_USER_AGENT}
-    headers.update(options.headers)
-    return aiohttp.ClientSession(
-        connector=connector,
-        # One deadline per attempt is enforced around the request; no second clock here.
-        timeout=aiohttp.ClientTimeout(total=None),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        headers=headers,
-        # trust_env would re-read ~/.netrc and the proxy variables on every request (in a
-        # thread, for netrc): the proxies are read once instead, by proxy_for.
-        trust_env=False,
-    )
-
-
-@functools.cache
-def _environment_proxies() -> dict[str, str]:
-    return urllib.request.getproxies_environment()
-
-
-def proxy_for(url: str) -> str | None:
-    """The proxy for `url` from HTTP_PROXY / HTTPS_PROXY / NO_PROXY, read once per process."""
-    proxies = _environment_proxies()
-    if not proxies:
-        return None
-    scheme = url.partition(":")[0].lower()
-    proxy = proxies.get(scheme)
-    if proxy is None:
-        return None
-    host = urllib.parse.urlsplit(url).hostname or ""
-    return None if _bypassed(host) else proxy
-
-
-@functools.lru_cache(maxsize=4096)
-def _bypassed(host: str) -> bool:
-    return bool(urllib.request.proxy_bypass(host))
 
 
 _T = TypeVar("_T")
@@ -560,8 +497,7 @@ async def check_urls(
     the session is closed.
     """
     options = options or CheckOptions()
-    own_session = session is None
-    http = session if session is not None else create_session(options)
+    client = _Client(options, session)
     todo: asyncio.Queue[Target | None] = asyncio.Queue(options.concurrency * QUEUE_PER_WORKER)
     results: asyncio.Queue[CheckResult | None] = asyncio.Queue(options.concurrency * 4)
     certs = CertProbe(options)
@@ -591,7 +527,7 @@ async def check_urls(
 
     async def work() -> None:
         while (target := await todo.get()) is not None:
-            result = await fetch_url(http, target, options, certs=certs)
+            result = await _check(client, target, options, certs)
             key = target.key
             if may_repeat is None or may_repeat(target):
                 finished[key] = result
@@ -623,5 +559,4 @@ async def check_urls(
                 except asyncio.QueueEmpty:
                     await asyncio.wait([runner], timeout=0.05)
         certs.close()
-        if own_session:
-            await http.close()
+        await client.close()

@@ -199,6 +199,44 @@ class CheckResult:
         }
 
 
+@dataclass(slots=True)
+class Attempt:
+    """What one attempt (one request, or HEAD then GET) ended with, before it is judged."""
+
+    method: str
+    status: int | None = None
+    reason: str | None = None
+    final_url: str | None = None
+    redirects: int = 0
+    error_kind: ErrorKind | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    body_match: bool | None = None
+    """Whether the body held the ``contains=`` text (None: not looked at)."""
+
+    @classmethod
+    def timed_out(cls, method: str, timeout: float) -> Attempt:
+        """The attempt whose deadline came first."""
+        return cls(method, error_kind=ErrorKind.TIMEOUT, error=timeout_message(timeout))
+
+    @classmethod
+    def too_many_redirects(cls, method: str, redirects: int) -> Attempt:
+        """The attempt stopped at the ``--max-redirects``'th redirect."""
+        return cls(
+            method,
+            error_kind=ErrorKind.TOO_MANY_REDIRECTS,
+            error=too_many_redirects_message(redirects),
+        )
+
+
+def timeout_message(timeout: float) -> str:
+    return f"no complete answer within {timeout:g} s"
+
+
+def too_many_redirects_message(redirects: int) -> str:
+    return f"more than {redirects} redirects"
+
+
 def in_input_order(results: Iterable[CheckResult], files: Sequence[str]) -> list[CheckResult]:
     """`results` sorted as their lines stand: files in the order given, then line numbers."""
     order = {name: index for index, name in enumerate(files)}

@@ -1,0 +1,294 @@
+"""The lean client (`urlcheck.lean`): faster, and never a different verdict from aiohttp's.
+
+Every plain check goes through it, so the rest of the suite exercises it too; these tests pin
+what is its own: the same results and request headers as aiohttp for every demo route and
+fault, keep-alive within the per-host limit, connections a server closed, bodies never read,
+deadlines, and that aiohttp is not even imported for a plain run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from urlcheck import CheckOptions, CheckResult, check_urls
+from urlcheck.connection import request_headers, ssl_context
+from urlcheck.lean import LeanPool
+from urlcheck.session import create_session
+
+from .faults import FAULTS, FaultServer, urlcheck_env
+from .servers import Served, serve_raw
+
+OPTIONS = CheckOptions(timeout=0.6, retries=1, backoff=0.01, retry_wait_max=0.1)
+COMPARED = ("ok", "status", "reason", "final_url", "redirects", "method", "attempts")
+COMPARED_FAILURE = ("error_kind", "error")
+
+
+async def run(
+    urls: list[str], options: CheckOptions, *, aiohttp_only: bool = False
+) -> dict[str, CheckResult]:
+    session = create_session(options) if aiohttp_only else None
+    try:
+        async with contextlib.aclosing(check_urls(urls, options, session=session)) as results:
+            return {result.url: result async for result in results}
+    finally:
+        if session is not None:
+            await session.close()
+
+
+def verdict(result: CheckResult) -> dict[str, object]:
+    return {name: getattr(result, name) for name in COMPARED + COMPARED_FAILURE}
+
+
+DEMO_PATHS = [
+    "/ok",
+    "/ok#a-fragment",
+    "/ok?q=a%20b&u=%C3%BC",
+    "/status/404",
+    "/status/204",
+    "/status/503",
+    "/status/599",
+    "/head405",
+    "/redirect/2",
+    "/redirect/10",
+    "/redirect/11",
+    "/loop",
+    "/auth",
+    "/slow?delay=2",
+    "/no-such-route",
+]
+
+
+@pytest.mark.parametrize("max_redirects", [10, 0])
+async def test_the_same_verdicts_as_aiohttp_on_every_demo_route(
+    server: Served, max_redirects: int
+) -> None:
+    options = dataclasses.replace(OPTIONS, max_redirects=max_redirects)
+    urls = [server.url(path) for path in DEMO_PATHS]
+    lean, plain = await asyncio.gather(run(urls, options), run(urls, options, aiohttp_only=True))
+    assert {url: verdict(r) for url, r in lean.items()} == {
+        url: verdict(r) for url, r in plain.items()
+    }
+    assert lean[server.url("/auth")].reason == "Who Are You"  # the server's own phrase
+
+
+FAULT_APP_PATHS = [
+    "/ok",
+    "/head-refused",
+    "/loop",
+    "/ping",
+    *(f"/to/{where}" for where in ("ftp", "mailto", "javascript", "unparsable", "bad-port")),
+    "/to/nothing",
+    "/any/%7Euser/a%2Fb?x=%41",
+]
+
+
+async def test_the_same_verdicts_as_aiohttp_on_every_redirect_fault(app: Served) -> None:
+    urls = [app.url(path) for path in FAULT_APP_PATHS]
+    for max_redirects in (1, 2, 10):
+        options = dataclasses.replace(OPTIONS, max_redirects=max_redirects)
+        lean = await run(urls, options)
+        plain = await run(urls, options, aiohttp_only=True)
+        assert {url: verdict(r) for url, r in lean.items()} == {
+            url: verdict(r) for url, r in plain.items()
+        }
+
+
+async def test_a_redirect_chain_is_requested_once(server: Served) -> None:
+    (result,) = (await run([server.url("/redirect/3")], OPTIONS)).values()
+    assert (result.ok, result.redirects) == (True, 3)
+    assert [path for _, path, _ in server.log] == [f"/redirect/{n}" for n in (3, 2, 1, 0)]
+
+
+async def test_the_same_verdicts_as_aiohttp_on_every_fault(faults: FaultServer) -> None:
+    urls = [faults.url(path) for path in FAULTS if path != "/dribble"]  # dribble: 1 byte/50 ms
+    lean, plain = await asyncio.gather(run(urls, OPTIONS), run(urls, OPTIONS, aiohttp_only=True))
+    assert {url: verdict(r) for url, r in lean.items()} == {
+        url: verdict(r) for url, r in plain.items()
+    }
+    assert lean[faults.url("/ok")].ok
+    assert not lean[faults.url("/not-http")].ok
+
+
+async def test_the_same_request_headers_as_aiohttp(server: Served) -> None:
+    options = dataclasses.replace(OPTIONS, headers=(("X-Token", "t"),), user_agent="probe/1")
+    await run([server.url("/ok")], options)
+    await run([server.url("/ok")], options, aiohttp_only=True)
+    (lean_method, _, lean_headers), (plain_method, _, plain_headers) = server.log
+    assert lean_method == plain_method == "HEAD"
+    assert lean_headers == plain_headers
+    assert lean_headers["User-Agent"] == "probe/1"
+    assert lean_headers["X-Token"] == "t"
+
+
+@dataclass
+class KeepAlive:
+    """What the keep-alive server saw: connections opened, closed, and requests per path."""
+
+    opened: int = 0
+    closed: int = 0
+    requests: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def keep_alive_server() -> Iterator[tuple[Served, KeepAlive]]:
+    """HTTP/1.1 with keep-alive on a raw socket; each path misbehaves in its own way:
+    /ok answers, /close-after answers and hangs up at once (without saying so), /big sends
+    a megabyte slowly, /interim sends 100 Continue first, /hang never answers."""
+    seen = KeepAlive()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.opened += 1
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                method, path, _ = head.decode("latin-1").split(" ", 2)
+                seen.requests.append(path)
+                body = b"" if method == "HEAD" else b"ok"
+                if path == "/hang":
+                    await asyncio.sleep(3600)
+                if path == "/interim":
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                if path == "/big":
+                    size = 1 << 20
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+                    if method == "GET":
+                        for _ in range(size // 65536):
+                            writer.write(b"x" * 65536)
+                            await writer.drain()
+                            await asyncio.sleep(0.01)
+                    continue
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                await writer.drain()
+                if path == "/close-after":
+                    return
+        finally:
+            seen.closed += 1
+
+    with serve_raw(handle) as served:
+        yield served, seen
+
+
+def pool(per_host: int = 2, max_idle: int = 8) -> LeanPool:
+    return LeanPool(
+        request_headers(OPTIONS),
+        per_host=per_host,
+        max_idle=max_idle,
+        tls=lambda: ssl_context(OPTIONS),
+    )
+
+
+async def ask(lean: LeanPool, url: str, method: str = "HEAD") -> int | None:
+    from yarl import URL
+
+    async with lean.slot(URL(url)):
+        response = await lean.request(URL(url), method)
+    return None if response is None else response.status
+
+
+async def test_keep_alive_stays_within_the_per_host_limit() -> None:
+    with keep_alive_server() as (served, seen):
+        options = dataclasses.replace(OPTIONS, per_host=2, concurrency=16)
+        results = await run([served.url(f"/ok?n={n}") for n in range(200)], options)
+    assert all(result.ok for result in results.values())
+    assert len(seen.requests) == 200  # no request went twice, so none was handed over
+    assert seen.opened <= 2
+
+
+async def test_a_connection_the_server_closed_is_not_a_failure() -> None:
+    with keep_alive_server() as (served, seen):
+        lean = pool()
+        try:
+            statuses = [await ask(lean, served.url("/close-after")) for _ in range(20)]
+            await asyncio.sleep(0.05)
+            statuses.append(await ask(lean, served.url("/close-after")))
+        finally:
+            lean.close()
+    assert statuses == [200] * 21
+    assert (lean.answered, lean.handed_over) == (21, 0)
+    assert seen.opened == 21
+
+
+async def test_a_body_is_never_read_and_its_connection_not_reused() -> None:
+    with keep_alive_server() as (served, seen):
+        lean = pool()
+        try:
+            started = asyncio.get_running_loop().time()
+            assert await ask(lean, served.url("/big"), "GET") == 200
+            took = asyncio.get_running_loop().time() - started
+            assert await ask(lean, served.url("/ok")) == 200
+        finally:
+            lean.close()
+    assert took < 0.1  # the whole megabyte takes the server 0.16 s to send
+    assert seen.opened == 2
+
+
+async def test_an_interim_answer_is_left_to_aiohttp() -> None:
+    with keep_alive_server() as (served, _):
+        lean = pool()
+        try:
+            assert await ask(lean, served.url("/interim")) is None
+        finally:
+            lean.close()
+        (result,) = (await run([served.url("/interim")], OPTIONS)).values()
+    assert (result.ok, result.status) == (True, 200)
+    assert lean.handed_over == 1
+
+
+async def test_a_deadline_closes_the_connection_under_way() -> None:
+    with keep_alive_server() as (served, seen):
+        lean = pool()
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await ask(lean, served.url("/hang"))
+            assert await ask(lean, served.url("/ok")) == 200
+        finally:
+            lean.close()
+        await asyncio.sleep(0.05)
+    assert seen.opened == 2  # the answer to /hang could never be read as /ok's
+
+
+async def test_idle_connections_are_capped_least_recently_used_first() -> None:
+    with (
+        keep_alive_server() as (first, first_seen),
+        keep_alive_server() as (second, second_seen),
+        keep_alive_server() as (third, third_seen),
+    ):
+        lean = pool(max_idle=2)
+        try:
+            for served in (first, second, third):
+                assert await ask(lean, served.url("/ok")) == 200
+            await asyncio.sleep(0.1)
+            closed = (first_seen.closed, second_seen.closed, third_seen.closed)
+            assert await ask(lean, second.url("/ok")) == 200
+        finally:
+            lean.close()
+    assert closed == (1, 0, 0)
+    assert second_seen.opened == 1  # still idle, so used again
+
+
+def test_a_plain_run_does_not_import_aiohttp(server: Served, tmp_path: Path) -> None:
+    listing = tmp_path / "urls.txt"
+    listing.write_text(server.url("/ok") + "\n" + server.url("/status/404") + "\n")
+    command = [sys.executable, "-X", "importtime", "-m", "urlcheck", str(listing)]
+    plain = subprocess.run(command, capture_output=True, text=True, env=urlcheck_env())
+    assert plain.returncode == 1, plain.stderr[-2000:]
+    assert "httptools" in plain.stderr
+    assert " aiohttp" not in plain.stderr
+
+    listing.write_text(server.url("/auth").replace("://", "://user:s3cret@") + "\n")
+    signed_in = subprocess.run(command, capture_output=True, text=True, env=urlcheck_env())
+    assert signed_in.returncode == 0, signed_in.stderr[-2000:]
+    assert " aiohttp" in signed_in.stderr  # credentials go through aiohttp, imported for it

@@ -1,0 +1,88 @@
+"""How a run talks to servers, whichever client sends the request: TLS, proxies, headers."""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import ssl
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+
+from ._version import __version__
+from .models import CheckOptions
+
+DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
+DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate"))
+"""Sent unless the user gives their own, as aiohttp does."""
+BODY_LIMIT = 64 * 1024
+"""Bytes of a body read for ``contains=``; no other check reads a body."""
+
+
+def session_headers(options: CheckOptions) -> dict[str, str]:
+    """The headers of every request: the User-Agent, then ``--header``'s."""
+    headers = {"User-Agent": options.user_agent or DEFAULT_USER_AGENT}
+    headers.update(options.headers)
+    return headers
+
+
+def request_headers(options: CheckOptions) -> list[tuple[str, str]]:
+    """`session_headers` with the defaults a client adds (``Accept``, ``Accept-Encoding``)."""
+    headers = list(session_headers(options).items())
+    given = {name.lower() for name, _ in headers}
+    headers.extend(item for item in DEFAULT_HEADERS if item[0].lower() not in given)
+    return headers
+
+
+def ssl_context(options: CheckOptions) -> ssl.SSLContext:
+    """The TLS settings of a run: the system's trust store (``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` honoured), only ``--ca-bundle``'s, or none with ``--insecure``."""
+    context = ssl.create_default_context(cafile=options.ca_bundle)
+    if options.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@functools.cache
+def _environment_proxies() -> dict[str, str]:
+    return urllib.request.getproxies_environment()
+
+
+def has_proxies() -> bool:
+    """Whether the environment names any proxy (read once per process)."""
+    return bool(_environment_proxies())
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy for `url` from HTTP_PROXY / HTTPS_PROXY / NO_PROXY, read once per process."""
+    proxies = _environment_proxies()
+    if not proxies:
+        return None
+    scheme = url.partition(":")[0].lower()
+    proxy = proxies.get(scheme)
+    if proxy is None:
+        return None
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return None if _bypassed(host) else proxy
+
+
+@functools.lru_cache(maxsize=4096)
+def _bypassed(host: str) -> bool:
+    return bool(urllib.request.proxy_bypass(host))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
