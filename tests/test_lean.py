@@ -192,8 +192,11 @@ def pool(per_host: int = 2, max_idle: int = 8) -> LeanPool:
 async def ask(lean: LeanPool, url: str, method: str = "HEAD") -> int | None:
     from yarl import URL
 
-    async with lean.slot(URL(url)):
-        response = await lean.request(URL(url), method)
+    host = await lean.acquire(URL(url))
+    try:
+        response = await lean.request(host, URL(url), method)
+    finally:
+        lean.release(host)
     return None if response is None else response.status
 
 

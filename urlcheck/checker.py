@@ -32,6 +32,7 @@ from .connection import (
     retry_after_seconds,
     ssl_context,
 )
+from .deadlines import Deadlines
 from .inputs import mask_url, parse_url, scrub, secrets_in
 from .models import Attempt, CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
 
@@ -65,6 +66,7 @@ class _Client:
         self._options = options
         self._session = session
         self._own_session = session is None
+        self.deadlines = Deadlines()
         self.lean: LeanPool | None = None
         if session is None:
             from .lean import LeanPool  # httptools: imported only to check
@@ -95,6 +97,7 @@ class _Client:
         )
 
     async def close(self) -> None:
+        self.deadlines.close()
         if self.lean is not None:
             self.lean.close()
         if self._own_session and self._session is not None:
@@ -114,10 +117,13 @@ async def _request(client: _Client, target: Target, method: str, options: CheckO
     while True:
         if not client.is_plain(url, method, contains):
             return await _aiohttp_request(client, url, method, options, contains, redirects)
-        async with lean.slot(url):
-            response = await lean.request(url, method)
+        host = await lean.acquire(url)
+        try:
+            response = await lean.request(host, url, method)
             if response is None:  # in the host's place still: aiohttp keeps the same limit
                 return await _aiohttp_request(client, url, method, options, contains, redirects)
+        finally:
+            lean.release(host)
         answer = Attempt(
             method,
             status=response.status,
@@ -184,7 +190,7 @@ async def _attempt(client: _Client, target: Target, options: CheckOptions) -> At
     wants_body = target.expect is not None and target.expect.contains is not None
     method = "GET" if options.method == "get" or wants_body else "HEAD"
     try:
-        async with asyncio.timeout(options.timeout):
+        with client.deadlines.within(options.timeout):
             first = await _request(client, target, method, options)
             if method == "HEAD" and (
                 first.error_kind in _FALLBACK_KINDS or (first.status or 0) >= 400
@@ -272,7 +278,11 @@ async def fetch_url(
 ) -> CheckResult:
     """Check one URL over `session`, with retries, and return its result; it never raises."""
     options = options or CheckOptions()
-    return await _check(_Client(options, session), url, options, certs)
+    client = _Client(options, session)
+    try:
+        return await _check(client, url, options, certs)
+    finally:
+        await client.close()
 
 
 async def _check(

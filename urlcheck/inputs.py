@@ -57,6 +57,8 @@ def _password_span(text: str, *, loose: bool = False) -> tuple[int, int] | None:
     Loose, for a line that is not a valid URL: up to the line's last ``@``, whatever comes
     between (a ``#``, ``/`` or a space typed into a password would end the authority early).
     """
+    if "@" not in text:  # the common case, at the cost of one scan
+        return None
     start, end = _authority_span(text)
     if loose:
         end = len(text)

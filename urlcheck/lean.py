@@ -18,8 +18,7 @@ import asyncio
 import collections
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -33,7 +32,7 @@ MAX_HEADERS = 128
 IDLE_SECONDS = 15.0
 """A connection idle this long is not used again (aiohttp's keep-alive timeout)."""
 
-_HostKey = tuple[str, str, int]
+HostKey = tuple[str, str, int]
 
 
 @dataclass(slots=True, frozen=True)
@@ -59,7 +58,7 @@ class _Unanswered(Exception):
 class _Connection(asyncio.Protocol):
     """One keep-alive connection, one request at a time; also the parser's callbacks."""
 
-    def __init__(self, pool: LeanPool, key: _HostKey) -> None:
+    def __init__(self, pool: LeanPool, key: HostKey) -> None:
         self.pool = pool
         self.key = key
         self.transport: asyncio.Transport | None = None
@@ -188,12 +187,13 @@ class _Connection(asyncio.Protocol):
             self.transport.abort()
 
 
-class _Host:
-    """The idle connections to one host, and its per-host limit."""
+class Host:
+    """One host (scheme, name, port): its idle connections and its per-host limit."""
 
-    __slots__ = ("idle", "limit", "users")
+    __slots__ = ("idle", "key", "limit", "users")
 
-    def __init__(self, per_host: int) -> None:
+    def __init__(self, key: HostKey, per_host: int) -> None:
+        self.key = key
         self.idle: list[_Connection] = []
         self.limit = asyncio.Semaphore(per_host) if per_host else None
         self.users = 0
@@ -227,7 +227,7 @@ class LeanPool:
         self._max_idle = max(1, max_idle)
         self._tls_factory = tls
         self._tls: ssl.SSLContext | None = None
-        self._hosts: dict[_HostKey, _Host] = {}
+        self._hosts: dict[HostKey, Host] = {}
         self._idle: collections.OrderedDict[_Connection, None] = collections.OrderedDict()
         self._closed = False
         self.answered = 0
@@ -235,50 +235,53 @@ class LeanPool:
         self.handed_over = 0
         """Requests it left to aiohttp (a failure, or something it does not do)."""
 
-    @staticmethod
-    def key(url: URL) -> _HostKey:
-        return (url.scheme, url.raw_host or "", url.port or 0)
-
-    @asynccontextmanager
-    async def slot(self, url: URL) -> AsyncIterator[None]:
-        """Hold one of the host's `per_host` places for a request, by this client or aiohttp."""
-        key = self.key(url)
+    async def acquire(self, url: URL) -> Host:
+        """Take one of the host's `per_host` places, for a request by this client or aiohttp;
+        give it back with `release`."""
+        key = (url.scheme, url.raw_host or "", url.port or 0)
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host(self._per_host)
+            host = self._hosts[key] = Host(key, self._per_host)
         host.users += 1
-        try:
-            if host.limit is None:
-                yield
-            else:
-                async with host.limit:
-                    yield
-        finally:
-            host.users -= 1
-            if not host.users and not host.idle:
-                self._hosts.pop(key, None)
+        if host.limit is not None:
+            try:
+                await host.limit.acquire()
+            except BaseException:
+                self._leave(host)
+                raise
+        return host
 
-    async def request(self, url: URL, method: str) -> Response | None:
+    def release(self, host: Host) -> None:
+        if host.limit is not None:
+            host.limit.release()
+        self._leave(host)
+
+    def _leave(self, host: Host) -> None:
+        host.users -= 1
+        if not host.users and not host.idle:
+            self._hosts.pop(host.key, None)
+
+    async def request(self, host: Host, url: URL, method: str) -> Response | None:
         """Send `method` to `url` and return the head of the response, or None: ask aiohttp.
 
-        Call it inside `slot(url)`. Cancelling it (a deadline) closes the connection in use.
+        `host` is `url`'s, from `acquire`. Cancelling it (a deadline) closes the connection.
         """
-        response = await self._request(url, method)
+        response = await self._request(host, url, method)
         if response is None:
             self.handed_over += 1
         else:
             self.answered += 1
         return response
 
-    async def _request(self, url: URL, method: str) -> Response | None:
+    async def _request(self, host: Host, url: URL, method: str) -> Response | None:
         head = method == "HEAD"
         data = self._request_bytes(url, method)
-        conn = self._idle_connection(url)
+        conn = self._idle_connection(host)
         while True:
             fresh = conn is None
             try:
                 if conn is None:
-                    conn = await self._connect(url)
+                    conn = await self._connect(host.key)
                 return await conn.send(data, head)
             except _Unanswered as exc:
                 if fresh or not exc.retry_fresh:
@@ -307,10 +310,7 @@ class LeanPool:
             "utf-8", "surrogateescape"
         )
 
-    def _idle_connection(self, url: URL) -> _Connection | None:
-        host = self._hosts.get(self.key(url))
-        if host is None:
-            return None
+    def _idle_connection(self, host: Host) -> _Connection | None:
         now = time.monotonic()
         while host.idle:
             conn = host.idle.pop()
@@ -323,8 +323,7 @@ class LeanPool:
             return conn
         return None
 
-    async def _connect(self, url: URL) -> _Connection:
-        key = self.key(url)
+    async def _connect(self, key: HostKey) -> _Connection:
         tls = None
         if key[0] == "https":
             if self._tls is None:
