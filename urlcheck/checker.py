@@ -456,7 +456,7 @@ class _Handoff(Generic[_T]):
             self.loop.call_soon_threadsafe(self.wake.set)
 
 
-async def _each(items: Iterable[_T], ahead: int) -> AsyncGenerator[_T, None]:
+async def each_in_thread(items: Iterable[_T], ahead: int) -> AsyncGenerator[_T, None]:
     """Yield `items`; unless they are a list or tuple, iterate them in a daemon thread.
 
     Reading may block (standard input from a pipe whose writer pauses): that then stalls the
@@ -516,7 +516,7 @@ async def check_urls(
     finished: dict[object, CheckResult] = {}
 
     async def feed() -> None:
-        async with contextlib.aclosing(_each(targets, todo.maxsize)) as items:
+        async with contextlib.aclosing(each_in_thread(targets, todo.maxsize)) as items:
             async for item in items:
                 await put(item)
         for _ in range(options.concurrency):

@@ -3,6 +3,7 @@
 UrlcheckError
 ├── InputError         a file or stream cannot be read as a URL list
 ├── DistributedError   the Celery cluster cannot check the list (broker, workers)
+├── ShardError         a worker process of a long list failed (shards.py)
 ├── ServeError         the web view cannot listen, or is stopping while a check runs
 └── HistoryError       the --db history cannot be opened or is not urlcheck's (history.py)
 """
@@ -20,6 +21,10 @@ class InputError(UrlcheckError):
 
 class DistributedError(UrlcheckError):
     """The cluster cannot check the list: bad broker URL, broker unreachable, no worker …"""
+
+
+class ShardError(UrlcheckError):
+    """A worker process of a long list failed, so the run cannot be completed."""
 
 
 class ServeError(UrlcheckError):

@@ -14,9 +14,9 @@ import re
 import shlex
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from urllib.parse import unquote
 
 from yarl import URL
@@ -296,7 +296,19 @@ def _skip_long_line(stream: BinaryIO, head: bytes) -> tuple[int, str]:
 
 
 def iter_stream(stream: BinaryIO, source: str) -> Iterator[Target]:
-    """Read one binary stream line by line and yield a target for every URL line.
+    """Read one binary stream line by line and yield a target for every URL line."""
+    for item in iter_lines(stream, source):
+        if isinstance(item, Target):
+            yield item
+        else:
+            target = parse_line(item[0], source=source, line=item[1])
+            if target is not None:
+                yield target
+
+
+def iter_lines(stream: BinaryIO, source: str) -> Iterator[Target | tuple[str, int]]:
+    """Read one binary stream line by line: (text, line number) for every URL line, not yet
+    parsed (see `parse_line`), or the failed target of a line that cannot even be decoded.
 
     A line is blank or a comment by its decoded text (undecodable bytes replaced), the same
     test whether it is short, over-long or not valid UTF-8.
@@ -326,9 +338,10 @@ def iter_stream(stream: BinaryIO, source: str) -> Iterator[Target]:
             if shown and not shown.startswith("#"):
                 yield _bad_bytes_target(stripped, exc, source, number)
             continue
-        target = parse_line(text, source=source, line=number)
-        if target is not None:
-            yield target
+        yield text, number
+
+
+_Item = TypeVar("_Item")
 
 
 @dataclass
@@ -393,6 +406,7 @@ class TargetReader:
     finished: bool = False
     reading: Source | None = None
     """The source being read now, perhaps by a thread blocked on a pipe that stays open."""
+    _name: str = ""
 
     def close(self) -> None:
         """Close every source (reading one to the end closes it already).
@@ -405,13 +419,22 @@ class TargetReader:
                 source.close()
 
     def __iter__(self) -> Iterator[Target]:
+        return self._read(iter_stream)
+
+    def raw_lines(self) -> Iterator[Target | tuple[str, str, int]]:
+        """Like iterating, but URL lines come unparsed: (text, source name, line number)."""
+        for item in self._read(iter_lines):
+            yield item if isinstance(item, Target) else (item[0], self._name, item[1])
+
+    def _read(self, read: Callable[[BinaryIO, str], Iterator[_Item]]) -> Iterator[_Item]:
         try:
             for source in self.sources:
                 self.reading = source
+                self._name = source.name
                 try:
-                    for target in iter_stream(source.stream, source.name):
+                    for item in read(source.stream, source.name):
                         self.lines += 1
-                        yield target
+                        yield item
                 except OSError as exc:
                     self.errors.append(
                         f"{source.name}: reading stopped after {self.lines} URL lines "

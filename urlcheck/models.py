@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,11 @@ class CheckResult:
         "cert_days",
     )
 
+    def __reduce__(self) -> tuple[type[CheckResult], tuple[Any, ...]]:
+        # Pickled by the worker processes of a long list (shards.py): positional values
+        # load several times faster than the default state dict of a slotted dataclass.
+        return CheckResult, _result_values(self)
+
     def for_line(self, target: Target) -> CheckResult:
         """This result again for another line that lists the same URL."""
         return replace(self, url=target.display, line=target.line, file=target.source)
@@ -237,6 +243,9 @@ def timeout_message(timeout: float) -> str:
 
 def too_many_redirects_message(redirects: int) -> str:
     return f"more than {redirects} redirects"
+
+
+_result_values = operator.attrgetter(*CheckResult.FIELDS)
 
 
 def in_input_order(results: Iterable[CheckResult], files: Sequence[str]) -> list[CheckResult]:

@@ -290,11 +290,16 @@ def run_checks(
     stdout: IO[str],
     recorder: Recorder | None = None,
     source: ResultSource | None = None,
+    processes: int = 0,
 ) -> ExitStatus:
-    """Check everything the reader yields, print the results, and say how the run ended."""
+    """Check everything the reader yields, print the results, and say how the run ended.
+
+    Without a `source` (the cluster's), a long file list is spread over `processes` worker
+    processes (0: decided by its length and the cores; see `shards.shard_count`).
+    """
     from asgiref.sync import async_to_sync
 
-    from .errors import DistributedError
+    from .errors import DistributedError, ShardError
 
     shown_errors = len(reader.errors)
     console = make_console(stdout)
@@ -325,6 +330,12 @@ def run_checks(
             from .checker import check_urls
 
             expected = scan.lines
+            if source is None:
+                from .shards import check_urls_sharded, shard_count
+
+                shards = shard_count(scan.lines, options, processes)
+                if shards > 1:
+                    source = functools.partial(check_urls_sharded, shards=shards)
             source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
         progress = _make_progress(not quiet)
         with _uvloop(), progress or contextlib.nullcontext():
@@ -333,7 +344,7 @@ def run_checks(
                 run = async_to_sync(_check)(
                     reader, options, output, interrupt, progress, task_id, source
                 )
-            except DistributedError as exc:  # the cluster failed: broker gone, no worker …
+            except (DistributedError, ShardError) as exc:  # broker gone, a worker died …
                 raise InputFailure(str(exc)) from None
 
         for message in reader.errors[shown_errors:]:  # read errors met during the run

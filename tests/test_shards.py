@@ -1,0 +1,147 @@
+"""A long list over worker processes (`urlcheck.shards`): the same results as one process,
+every URL requested once, the limits kept as a whole, and a dead worker reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from urlcheck import CheckOptions, CheckResult
+from urlcheck.errors import ShardError
+from urlcheck.inputs import open_sources
+from urlcheck.shards import SHARD_MIN_LINES, check_urls_sharded, shard_count
+
+from .faults import run_urlcheck
+from .servers import Served
+
+COMPARED = ("url", "line", "ok", "status", "reason", "final_url", "redirects", "method")
+COMPARED += ("attempts", "error_kind", "error", "file")
+
+
+def a_mixed_list(server: Served, path: Path) -> Path:
+    lines = []
+    for i in range(300):
+        for route in ("/ok", "/status/404", "/redirect/2", "/head405"):
+            lines.append(server.url(f"{route}?n={i}"))
+    lines += [server.url(f"/ok?n={i}") for i in range(0, 300, 3)]  # listed again, later
+    lines += [server.url("/ok?n=1") + " status=200..299 max-ms=5000"]  # same URL, expectations
+    lines += ["# a comment", "", "not a url", "ftp://example.org/", server.url("/ok") + " x=1"]
+    lines.append(server.url("/auth").replace("://", "://user:s3cret@"))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_json(*args: str) -> list[dict[str, Any]]:
+    proc = run_urlcheck("--format", "json", "--retries", "0", *args)
+    assert proc.returncode == 1, proc.stderr  # some URLs fail on purpose
+    assert proc.stderr == ""
+    return list(json.loads(proc.stdout))
+
+
+@pytest.mark.parametrize("processes", ["2", "3"])
+def test_workers_give_exactly_the_results_of_one_process(
+    server: Served, tmp_path: Path, processes: str
+) -> None:
+    listing = a_mixed_list(server, tmp_path / "urls.txt")
+    one = run_json("--processes", "1", "--per-host", "0", str(listing))
+    requests_one = len(server.log)
+    spread = run_json("--processes", processes, "--per-host", "0", str(listing))
+    requests_spread = len(server.log) - requests_one
+
+    assert len(spread) == len(one) == 1305
+    assert max(Counter(r["line"] for r in spread).values()) == 1
+    assert [{f: r[f] for f in COMPARED} for r in spread] == [
+        {f: r[f] for f in COMPARED} for r in one
+    ]
+    assert "s3cret" not in json.dumps(spread)
+    # A URL listed twice is requested once, though its lines went through several workers.
+    assert requests_spread == requests_one
+
+
+def test_the_per_host_limit_holds_for_the_run_as_a_whole(server: Served, tmp_path: Path) -> None:
+    listing = tmp_path / "slow.txt"
+    listing.write_text("".join(server.url(f"/slow?delay=0.2&n={n}") + "\n" for n in range(24)))
+    proc = run_urlcheck("--processes", "2", "--per-host", "4", "--quiet", str(listing))
+    assert proc.returncode == 0, proc.stderr
+    assert server.state["peak"] == 4  # 2 workers x 2, never more
+
+
+def test_how_many_workers() -> None:
+    options = CheckOptions(concurrency=64, per_host=8)
+    assert shard_count(SHARD_MIN_LINES - 1, options, 0) == 1
+    assert 1 <= shard_count(SHARD_MIN_LINES, options, 0) <= 4
+    assert shard_count(10, options, 3) == 3  # asked for: any list
+    assert shard_count(10, CheckOptions(concurrency=64, per_host=2), 8) == 2
+    assert shard_count(10, CheckOptions(concurrency=2, per_host=0), 8) == 2
+
+
+def test_a_long_file_is_spread_without_asking(server: Served, tmp_path: Path) -> None:
+    listing = tmp_path / "long.txt"
+    listing.write_text("".join(server.url(f"/ok?n={n}") + "\n" for n in range(SHARD_MIN_LINES)))
+    proc = run_urlcheck("--format", "jsonl", "--per-host", "0", str(listing), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = sorted(json.loads(row)["line"] for row in proc.stdout.splitlines())
+    assert lines == list(range(1, SHARD_MIN_LINES + 1))
+    assert len(server.log) == SHARD_MIN_LINES
+
+
+def _workers_of_this_process() -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-P", str(os.getpid()), "-f", "urlcheck.shards"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [int(pid) for pid in found.stdout.split()]
+
+
+async def test_a_worker_that_dies_fails_the_run_with_one_clear_error(
+    server: Served, tmp_path: Path
+) -> None:
+    listing = tmp_path / "slow.txt"
+    listing.write_text("".join(server.url(f"/slow?delay=0.3&n={n}") + "\n" for n in range(40)))
+    reader = open_sources([str(listing)])
+    got: list[CheckResult] = []
+
+    async def run_and_kill() -> None:
+        options = CheckOptions(concurrency=4, per_host=0)
+        async with contextlib.aclosing(check_urls_sharded(reader, options, shards=2)) as results:
+            async for result in results:
+                got.append(result)
+                if len(got) == 1:
+                    for pid in _workers_of_this_process():
+                        os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(ShardError, match="worker process"):
+        await run_and_kill()
+    reader.close()
+    assert 1 <= len(got) < 40
+    await asyncio.sleep(0.1)
+    assert _workers_of_this_process() == []  # none left behind
+
+
+async def test_closing_early_stops_the_workers(server: Served, tmp_path: Path) -> None:
+    listing = tmp_path / "slow.txt"
+    listing.write_text("".join(server.url(f"/slow?delay=5&n={n}") + "\n" for n in range(8)))
+    reader = open_sources([str(listing)])
+    results = check_urls_sharded(reader, CheckOptions(concurrency=8, per_host=0), shards=2)
+
+    async def drain() -> None:
+        async with asyncio.timeout(0.5), contextlib.aclosing(results):
+            async for _ in results:
+                pass
+
+    with pytest.raises(TimeoutError):
+        await drain()
+    reader.close()
+    assert _workers_of_this_process() == []

@@ -1,0 +1,277 @@
+"""A long list spread over worker processes, one event loop each, in the shape of `check_urls`.
+
+One process spends most of its CPU on the checks themselves (about 25 µs a URL against a
+fast server, see benchmarks/findings.md), so on a machine with several cores a long list
+goes faster over several. The parent keeps reading and parsing the list, and sends each URL
+line to the worker its URL hashes to, so a URL listed twice always meets the same worker,
+which checks it once (`check_urls`' promise). The workers (``python -m urlcheck.shards``)
+send their results back as they finish; the parent yields them, and prints, records and
+counts them as for one process. ``--concurrency`` and ``--per-host`` are divided among the
+workers, so the run as a whole keeps both.
+
+Messages on the pipes are pickles with a 4-byte length in front; they only ever pass
+between a parent and the children it started, never from elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import pickle
+import signal
+import struct
+import sys
+from collections.abc import AsyncGenerator, Callable, Iterable
+from typing import Any, BinaryIO
+
+from .errors import ShardError
+from .inputs import TargetReader, parse_line
+from .models import CheckOptions, CheckResult, Target
+
+SHARD_MIN_LINES = 20_000
+"""Lists shorter than this stay in one process: starting another costs about 0.1 s."""
+SHARDS_MAX = 4
+BATCH = 256
+"""URL lines or results per message."""
+FLUSH_SECONDS = 0.05
+"""A worker's results wait this long at most before they go to the parent."""
+_LENGTH = struct.Struct("!I")
+
+_Line = tuple["Target | str", str, int, bool]
+"""A URL line for a worker: its text (or a target already parsed), source, number, and
+whether a later line repeats its URL (so its result is kept)."""
+
+
+def shard_count(lines: int, options: CheckOptions, processes: int) -> int:
+    """How many worker processes a list of `lines` URL lines gets (1: none, check here).
+
+    `processes` 0 is automatic: one per available core, at most `SHARDS_MAX`, for lists of
+    `SHARD_MIN_LINES` or more. Never so many that a worker's share of ``--concurrency`` or
+    of ``--per-host`` would be less than one.
+    """
+    if processes == 0:
+        if lines < SHARD_MIN_LINES:
+            return 1
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+        processes = min(cores, SHARDS_MAX)
+    limits = [options.concurrency] + ([options.per_host] if options.per_host else [])
+    return max(1, min(processes, *limits))
+
+
+def _share(total: int, shards: int) -> int:
+    return max(1, total // shards)
+
+
+async def check_urls_sharded(
+    targets: Iterable[Target] | TargetReader,
+    options: CheckOptions,
+    *,
+    shards: int,
+    may_repeat: Callable[[Target], bool] | None = None,
+) -> AsyncGenerator[CheckResult, None]:
+    """`check_urls` over `shards` worker processes: every target yields exactly one result.
+
+    Lines that are not URLs are answered here; the rest go to the workers. Raises
+    ShardError if a worker fails. Closing the generator stops the workers.
+    """
+    from .checker import QUEUE_PER_WORKER, each_in_thread, invalid_result
+
+    per_shard = dataclasses.replace(
+        options,
+        concurrency=_share(options.concurrency, shards),
+        per_host=_share(options.per_host, shards) if options.per_host else 0,
+    )
+    workers = [await _start(per_shard) for _ in range(shards)]
+    results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(shards * 4)
+
+    async def feed() -> None:
+        batches: list[list[_Line]] = [[] for _ in workers]
+        # A file's URL lines go to the workers unparsed: parsing is theirs, in parallel.
+        lines = targets.raw_lines() if isinstance(targets, TargetReader) else targets
+        async with contextlib.aclosing(
+            each_in_thread(lines, options.concurrency * QUEUE_PER_WORKER)
+        ) as items:
+            async for item in items:
+                line: Target | str
+                if isinstance(item, Target):
+                    if item.problem is not None:
+                        await results.put([invalid_result(item)])
+                        continue
+                    line, url = dataclasses.replace(item, parsed=None), item.url
+                    source, number = item.source, item.line
+                else:
+                    line, source, number = item
+                    url = line.split(None, 1)[0]  # what parse_line takes for the URL
+                repeat = may_repeat is None or may_repeat(Target(url=url, display=url))
+                index = hash(url) % shards
+                batch = batches[index]
+                batch.append((line, source, number, repeat))
+                if len(batch) >= BATCH:
+                    await _send(workers[index], batch)
+                    batches[index] = []
+        for worker, batch in zip(workers, batches, strict=True):
+            if batch:
+                await _send(worker, batch)
+            assert worker.stdin is not None
+            worker.stdin.close()
+
+    async def collect(worker: asyncio.subprocess.Process) -> None:
+        assert worker.stdout is not None
+        while (message := await _receive(worker.stdout)) is not None:
+            await results.put(message)
+        if await worker.wait() != 0:
+            raise ShardError(f"a worker process ended with status {worker.returncode}")
+
+    async def run() -> None:
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(feed())
+                for worker in workers:
+                    group.create_task(collect(worker))
+        finally:
+            await results.put(None)
+
+    runner = asyncio.create_task(run())
+    try:
+        while (batch := await results.get()) is not None:
+            for result in batch:
+                yield result
+        try:
+            await runner
+        except BaseExceptionGroup as group:
+            failed = group.subgroup(ShardError)
+            if failed is not None:
+                raise failed.exceptions[0] from None
+            if group.subgroup((BrokenPipeError, ConnectionResetError)) is not None:
+                raise ShardError("a worker process stopped taking URLs") from None
+            raise
+    finally:
+        if not runner.done():
+            runner.cancel()
+            while not runner.done():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    results.get_nowait()
+                await asyncio.wait([runner], timeout=0.05)
+        for worker in workers:
+            if worker.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.kill()
+                await worker.wait()
+
+
+async def _start(options: CheckOptions) -> asyncio.subprocess.Process:
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "urlcheck.shards",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    await _send(worker, options)
+    return worker
+
+
+async def _send(worker: asyncio.subprocess.Process, message: object) -> None:
+    assert worker.stdin is not None
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    worker.stdin.write(_LENGTH.pack(len(data)) + data)
+    await worker.stdin.drain()
+
+
+async def _receive(stream: asyncio.StreamReader) -> Any:
+    try:
+        head = await stream.readexactly(_LENGTH.size)
+        return pickle.loads(await stream.readexactly(_LENGTH.unpack(head)[0]))
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial:
+            raise ShardError("a worker process broke off its answer") from None
+        return None
+
+
+# The worker's side.
+
+
+def _read_message(stream: BinaryIO) -> Any:
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None
+    return pickle.loads(stream.read(_LENGTH.unpack(head)[0]))
+
+
+def _write_message(stream: BinaryIO, message: object) -> None:
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def _worker_targets(stream: BinaryIO, repeats: set[object]) -> Iterable[Target]:
+    while (batch := _read_message(stream)) is not None:
+        for line, source, number, repeat in batch:
+            target = (
+                line if isinstance(line, Target) else parse_line(line, source=source, line=number)
+            )
+            if target is None:
+                continue  # not sent: blank lines and comments stay in the parent
+            if repeat:
+                repeats.add(target.key)
+            yield target
+
+
+async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    from .checker import check_urls
+
+    repeats: set[object] = set()
+    batch: list[CheckResult] = []
+
+    def send() -> None:
+        if batch:
+            _write_message(stdout, batch)
+            batch.clear()
+
+    async def send_often() -> None:  # a result waits FLUSH_SECONDS at most, however few come
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            send()
+
+    flusher = asyncio.create_task(send_often())
+    try:
+        async with contextlib.aclosing(
+            check_urls(
+                _worker_targets(stdin, repeats), options, may_repeat=lambda t: t.key in repeats
+            )
+        ) as results:
+            async for result in results:
+                batch.append(result)
+                if len(batch) >= BATCH:
+                    send()
+    finally:
+        flusher.cancel()
+    send()
+
+
+def main() -> None:
+    """``python -m urlcheck.shards``: one worker, started by `check_urls_sharded`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    options = _read_message(stdin)
+    if not isinstance(options, CheckOptions):
+        sys.exit("urlcheck.shards: started by urlcheck for long lists, not by hand")
+    try:
+        import uvloop
+
+        run: Callable[..., object] = uvloop.run
+    except ImportError:
+        run = asyncio.run
+    try:
+        run(_work(options, stdin, stdout))
+    except BrokenPipeError:  # the parent stopped (Ctrl-C, or a closed output): stop too
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
