@@ -19,11 +19,15 @@ from ._version import __version__
 from .models import (
     DEFAULT_ACCEPT,
     DEFAULT_BROKER_TIMEOUT,
+    DEFAULT_CACHE_TTL,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONCURRENCY,
+    DEFAULT_HOST,
+    DEFAULT_INTERVAL,
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_METHOD,
     DEFAULT_PER_HOST,
+    DEFAULT_PORT,
     DEFAULT_REDELIVERY_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -40,7 +44,6 @@ from .params import (
     check_ca_bundle,
 )
 from .runner import make_console, open_output, open_recorder, run_checks
-from .serve import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .runner import ResultSource
@@ -118,7 +121,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     default=0,
     show_envvar=True,
     help="Worker processes for the checks, one event loop each; --concurrency and "
-    "--per-host are divided among them. 0: one per core (at most 4) for files of 20,000 "
+    "--per-host are divided among them. 0: one per core (at most 4) for files of 5,000 "
     "URL lines or more, else 1. Standard input is checked in one process.",
 )
 @click.option(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import email.utils
 import functools
+import os
 import ssl
 import urllib.parse
-import urllib.request
 from datetime import UTC, datetime
 
 from ._version import __version__
@@ -46,6 +45,10 @@ def ssl_context(options: CheckOptions) -> ssl.SSLContext:
 
 @functools.cache
 def _environment_proxies() -> dict[str, str]:
+    if not any(name[-6:].lower() == "_proxy" for name in os.environ):
+        return {}  # the usual case, without importing urllib.request (~8 ms)
+    import urllib.request
+
     return urllib.request.getproxies_environment()
 
 
@@ -69,6 +72,8 @@ def proxy_for(url: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _bypassed(host: str) -> bool:
+    import urllib.request
+
     return bool(urllib.request.proxy_bypass(host))
 
 
@@ -80,6 +85,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     if value.isdigit():
         return float(value)
     try:
+        import email.utils
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

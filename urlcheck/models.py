@@ -29,6 +29,13 @@ DEFAULT_CHUNK_SIZE = 1000
 """With a broker: URL lines per chunk, the unit of work a Celery worker takes."""
 DEFAULT_REDELIVERY_TIMEOUT = 600.0
 """With a broker: seconds before a chunk taken by a worker that died goes to another."""
+DEFAULT_HOST = "127.0.0.1"
+"""With --serve: loopback only, the page is for this machine unless --host says otherwise."""
+DEFAULT_PORT = 8000
+DEFAULT_INTERVAL = 60
+"""With --serve: seconds between automatic refreshes of an open page; 0 for none."""
+DEFAULT_CACHE_TTL = 15.0
+"""With --serve: seconds a finished check is reused by every request before the next one."""
 DEFAULT_BROKER_TIMEOUT = 60.0
 """With a broker: seconds the client waits for a worker to take a chunk before giving up."""
 

@@ -20,17 +20,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ServeError
+from .models import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .models import CheckOptions
 
-DEFAULT_HOST = "127.0.0.1"
-"""Loopback only: the page is for this machine unless --host says otherwise."""
-DEFAULT_PORT = 8000
-DEFAULT_INTERVAL = 60
-"""Seconds between automatic refreshes of an open page; 0 for none."""
-DEFAULT_CACHE_TTL = 15.0
-"""Seconds a finished check is reused by every request before the next one checks again."""
 DEFAULT_THREADS = 256
 """Waitress worker threads: requests waiting for a running check each hold one (blocked on a
 future, cheap), and /healthz must still find a free one while hundreds of pages wait."""

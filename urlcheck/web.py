@@ -52,6 +52,8 @@ from .inputs import open_sources
 from .models import (
     CERT_FAIL_DAYS,
     CERT_WARN_DAYS,
+    DEFAULT_CACHE_TTL,
+    DEFAULT_INTERVAL,
     CheckOptions,
     CheckResult,
     StatusRanges,
@@ -60,7 +62,6 @@ from .models import (
     in_input_order,
 )
 from .render import status_class, status_label, to_prometheus
-from .serve import DEFAULT_CACHE_TTL, DEFAULT_INTERVAL
 
 CHECK_NOW_MIN_AGE = 2.0
 """"Check now" reuses results younger than this (or --cache-ttl, if shorter): a double click
