@@ -25,6 +25,9 @@ CERT_FAIL_DAYS = 14
 """Certificates expiring sooner are shown amber (30 days) or red (14), in the table and page."""
 DEFAULT_RETRY_WAIT_MAX = 10.0
 """Cap on one wait between attempts, a server's Retry-After included."""
+SHARD_MIN_LINES = 5_000
+"""Files with fewer URL lines are checked in one process (see shards.py): starting another
+costs about 0.1 s, more than it saves below a few thousand URLs."""
 DEFAULT_CHUNK_SIZE = 1000
 """With a broker: URL lines per chunk, the unit of work a Celery worker takes."""
 DEFAULT_REDELIVERY_TIMEOUT = 600.0

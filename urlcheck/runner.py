@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
-from .models import CheckOptions, CheckResult, Summary, in_input_order
+from .models import SHARD_MIN_LINES, CheckOptions, CheckResult, Summary, in_input_order
 from .params import InputFailure, UsageFailure
 from .status import ExitStatus, exit_status
 
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
         ) -> AsyncGenerator[CheckResult, None]: ...
 
 
+PRINTING_LOADS_AFTER = 0.03
+"""Seconds into the checks when rich and the renderers start loading in a thread of their
+own: by then the first requests are out, and the import overlaps the wait for answers."""
 SCREEN_ROWS_FALLBACK = 24
 TABLE_CHROME_ROWS = 8
 """Lines the table header, summary and prompt take around the rows."""
@@ -119,6 +122,8 @@ class _Output:
     table_limit: int
     recorder: Recorder | None = None
     """Where every result is also recorded (``--db``), if anywhere."""
+    requests_out: threading.Event = field(default_factory=threading.Event)
+    """Set soon after the checks start: what printing needs may load while answers come."""
 
     def keeps(self, result: CheckResult) -> bool:
         """Whether a result is shown at all (``--quiet`` shows only failures)."""
@@ -152,7 +157,9 @@ async def _check(
     import asyncio
 
     from .checker import check_urls
-    from .render import to_jsonl
+
+    if output.format == "jsonl":  # the other formats print at the end: rich loads meanwhile
+        from .render import to_jsonl
 
     run = _Run()
     started = time.perf_counter()
@@ -160,6 +167,7 @@ async def _check(
     task = asyncio.current_task()
     assert task is not None
     interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
+    loop.call_later(PRINTING_LOADS_AFTER, output.requests_out.set)
     if interrupt.requested:
         run.interrupted = True
         return run
@@ -221,6 +229,14 @@ def _print_results(run: _Run, output: _Output, console: Console, files: list[str
                 summary_text(run.summary, hidden_ok=run.hidden_ok, interrupted=run.interrupted)
             )
     output.stdout.flush()
+
+
+def _prepare_printing(requests_out: threading.Event) -> None:
+    """Import what printing needs once the requests are out, so it costs no wall time."""
+    requests_out.wait()
+    from rich.console import Console  # noqa: F401
+
+    from . import render  # noqa: F401
 
 
 def make_console(stdout: IO[str]) -> Console:
@@ -302,8 +318,7 @@ def run_checks(
     from .errors import DistributedError, ShardError
 
     shown_errors = len(reader.errors)
-    console = make_console(stdout)
-    rows = _screen_rows() if console.is_terminal else SCREEN_ROWS_FALLBACK
+    rows = _screen_rows() if _is_terminal(stdout) else SCREEN_ROWS_FALLBACK
     output = _Output(
         format=fmt,
         quiet=quiet,
@@ -330,7 +345,7 @@ def run_checks(
             from .checker import check_urls
 
             expected = scan.lines
-            if source is None:
+            if source is None and (processes > 1 or scan.lines >= SHARD_MIN_LINES):
                 from .shards import check_urls_sharded, shard_count
 
                 shards = shard_count(scan.lines, options, processes)
@@ -338,6 +353,8 @@ def run_checks(
                     source = functools.partial(check_urls_sharded, shards=shards)
             source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
         progress = _make_progress(not quiet)
+        # rich and the renderers (~30 ms of imports) load while the first answers are awaited.
+        threading.Thread(target=_prepare_printing, args=(output.requests_out,), daemon=True).start()
         with _uvloop(), progress or contextlib.nullcontext():
             task_id = progress.add_task("check", total=expected) if progress else None
             try:
@@ -362,7 +379,7 @@ def run_checks(
             names = ", ".join(each.name for each in reader.sources)
             raise InputFailure(f"no URLs found in {names}")
         try:
-            _print_results(run, output, console, file_order)
+            _print_results(run, output, make_console(stdout), file_order)
         except BrokenPipeError:
             _silence_stdout()
             return ExitStatus.BROKEN_PIPE

@@ -28,11 +28,8 @@ from typing import Any, BinaryIO
 
 from .errors import ShardError
 from .inputs import TargetReader, parse_line
-from .models import CheckOptions, CheckResult, Target
+from .models import SHARD_MIN_LINES, CheckOptions, CheckResult, Target
 
-SHARD_MIN_LINES = 5_000
-"""Lists shorter than this stay in one process: starting another costs about 0.1 s,
-more than it saves below a few thousand URLs."""
 SHARDS_MAX = 4
 BATCH = 256
 """URL lines or results per message."""
