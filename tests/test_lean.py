@@ -295,3 +295,56 @@ def test_a_plain_run_does_not_import_aiohttp(server: Served, tmp_path: Path) -> 
     signed_in = subprocess.run(command, capture_output=True, text=True, env=urlcheck_env())
     assert signed_in.returncode == 0, signed_in.stderr[-2000:]
     assert " aiohttp" in signed_in.stderr  # credentials go through aiohttp, imported for it
+
+
+async def test_private_headers_never_follow_a_redirect_to_another_origin(server: Served) -> None:
+    from aiohttp import web
+
+    from .servers import serve_app
+
+    async def away(request: web.Request) -> web.Response:
+        raise web.HTTPFound(server.url("/ok"))  # 127.0.0.1:<other port>: another origin
+
+    app = web.Application()
+    app.router.add_route("*", "/away", away)
+    options = dataclasses.replace(OPTIONS, headers=(("Authorization", "Bearer s3cret"),))
+    with serve_app(app) as origin:
+        lean = await run([origin.url("/away")], options)
+        plain = await run([origin.url("/away")], options, aiohttp_only=True)
+    assert verdict(next(iter(lean.values()))) == verdict(next(iter(plain.values())))
+    assert [headers.get("Authorization") for _, _, headers in server.log] == [None, None]
+
+
+async def test_a_location_with_trailing_blanks_is_read_as_aiohttp_reads_it() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            path = head.split(b" ", 2)[1]
+            if path == b"/from":
+                writer.write(b"HTTP/1.1 302 Found\r\nLocation: /to \t\r\nContent-Length: 0\r\n\r\n")
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    with serve_raw(handle) as served:
+        lean = await run([served.url("/from")], OPTIONS)
+        plain = await run([served.url("/from")], OPTIONS, aiohttp_only=True)
+    (result,) = lean.values()
+    assert verdict(result) == verdict(next(iter(plain.values())))
+    assert result.final_url == served.url("/to")
+
+
+async def test_hosts_pushed_out_of_the_idle_cap_are_forgotten() -> None:
+    with keep_alive_server() as (served, _), keep_alive_server() as (other, _):
+        lean = pool(max_idle=1)
+        try:
+            for _round in range(3):
+                for each in (served, other):
+                    assert await ask(lean, each.url("/ok")) == 200
+            assert len(lean._hosts) == 1  # the evicted host left no entry behind
+            assert len(lean._idle) == 1
+        finally:
+            lean.close()

@@ -145,3 +145,22 @@ async def test_closing_early_stops_the_workers(server: Served, tmp_path: Path) -
         await drain()
     reader.close()
     assert _workers_of_this_process() == []
+
+
+def test_a_line_of_unicode_white_space_is_blank_there_too(server: Served, tmp_path: Path) -> None:
+    listing = tmp_path / "urls.txt"
+    listing.write_text(server.url("/ok") + "\n\u00a0\u2003\n" + server.url("/status/404") + "\n")
+    proc = run_urlcheck("--processes", "2", "--format", "jsonl", str(listing))
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert sorted(json.loads(row)["line"] for row in proc.stdout.splitlines()) == [1, 3]
+
+
+def test_a_result_crosses_the_pipe_whole() -> None:
+    import pickle
+
+    from urlcheck import ErrorKind
+
+    values = dict(zip(CheckResult.FIELDS, range(100), strict=False))
+    values.update(url="http://h/", ok=False, error_kind=ErrorKind.STATUS, file="f.txt")
+    result = CheckResult(**values)  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(result)) == result

@@ -52,6 +52,7 @@ _RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.REFUSED, ErrorKind.DISCON
 _FALLBACK_KINDS = frozenset({ErrorKind.PROTOCOL, ErrorKind.DISCONNECTED})
 """A HEAD that fails like this is tried again as GET: some servers mishandle HEAD."""
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PRIVATE = frozenset({"authorization", "cookie", "proxy-authorization"})
 """The statuses aiohttp follows when they carry a Location."""
 
 
@@ -67,6 +68,8 @@ class _Client:
         self._session = session
         self._own_session = session is None
         self.deadlines = Deadlines()
+        self.private_headers = any(name.lower() in _PRIVATE for name, _ in options.headers)
+        """A --header aiohttp would not send to another origin after a redirect."""
         self.lean: LeanPool | None = None
         if session is None:
             from .lean import LeanPool  # httptools: imported only to check
@@ -144,9 +147,10 @@ async def _request(client: _Client, target: Target, method: str, options: CheckO
         hop = _next_hop(url, response.location)
         if hop is None:  # a Location in another form: aiohttp resolves it by its own rules
             return await _aiohttp_request(client, url, method, options, contains, redirects - 1)
-        if response.status == 303 and method != "HEAD":
-            method = "GET"
-        url = hop
+        if client.private_headers and hop.origin() != url.origin():
+            # aiohttp drops Authorization and cookies on the way to another origin: its turn
+            return await _aiohttp_request(client, url, method, options, contains, redirects - 1)
+        url = hop  # the method stays: HEAD and GET are kept across every redirect status
 
 
 def _next_hop(url: URL, location: str) -> URL | None:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 
+import aiohappyeyeballs
 import httptools
 from yarl import URL
 
@@ -29,6 +31,8 @@ MAX_LINE = 8190
 """Longest status line or header field accepted, as in aiohttp (longer: aiohttp judges)."""
 MAX_HEADERS = 128
 """Most header fields accepted, as in aiohttp."""
+HAPPY_EYEBALLS_DELAY = 0.25
+"""Seconds before the next address is tried alongside (aiohttp's default)."""
 IDLE_SECONDS = 15.0
 """A connection idle this long is not used again (aiohttp's keep-alive timeout)."""
 
@@ -135,12 +139,17 @@ class _Connection(asyncio.Protocol):
         if self.fields > MAX_HEADERS or len(name) + len(value) > MAX_LINE:
             raise _Unanswered()
         lower = name.lower()
+        value = value.rstrip(b" \t")  # as aiohttp's parser does; llhttp keeps them
         if lower == b"retry-after":
             self.retry_after = value
         elif lower == b"location":
             self.location = self.location if self.location is not None else value
         elif lower == b"uri":
             self.uri = self.uri if self.uri is not None else value
+
+    def on_message_begin(self) -> None:
+        if self.headers_done:
+            raise _Unanswered()  # a second response in the same read: nothing was asked
 
     def on_headers_complete(self) -> None:
         assert self.parser is not None  # it is calling
@@ -288,7 +297,7 @@ class LeanPool:
                     return None
                 conn = None  # the server had closed the idle connection: once more, anew
             except asyncio.CancelledError:
-                if conn is not None:
+                if conn is not None and conn.waiter is not None:  # else it is back in the pool
                     conn.close()
                 raise
             except Exception:  # OSError, ssl.SSLError, a bad host (ValueError) …
@@ -330,9 +339,19 @@ class LeanPool:
                 self._tls = self._tls_factory()
             tls = self._tls
         conn = _Connection(self, key)
-        await self.loop.create_connection(
-            lambda: conn, key[1], key[2], ssl=tls, server_hostname=key[1] if tls else None
+        # Happy Eyeballs, as aiohttp connects: an address family that silently drops packets
+        # (IPv6 on many networks) must not cost the whole deadline.
+        infos = await self.loop.getaddrinfo(key[1], key[2], type=socket.SOCK_STREAM)
+        sock = await aiohappyeyeballs.start_connection(
+            infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY
         )
+        try:
+            await self.loop.create_connection(
+                lambda: conn, sock=sock, ssl=tls, server_hostname=key[1] if tls else None
+            )
+        except BaseException:
+            sock.close()
+            raise
         return conn
 
     def _release(self, conn: _Connection) -> None:
@@ -344,13 +363,13 @@ class LeanPool:
         host.idle.append(conn)
         self._idle[conn] = None
         while len(self._idle) > self._max_idle:
-            oldest, _ = self._idle.popitem(last=False)
-            oldest.close()
+            next(iter(self._idle)).close()  # the least recently used; _forget tidies up
 
     def _forget(self, conn: _Connection) -> None:
         """`conn` is closed: no longer idle, and its host is dropped once unused."""
-        if self._idle.pop(conn, None) is None:
+        if conn not in self._idle:  # in use: its request's end sees it closed
             return
+        del self._idle[conn]
         host = self._hosts.get(conn.key)
         if host is not None:
             if conn in host.idle:

@@ -84,7 +84,7 @@ async def check_urls_sharded(
         concurrency=_share(options.concurrency, shards),
         per_host=_share(options.per_host, shards) if options.per_host else 0,
     )
-    workers = [await _start(per_shard) for _ in range(shards)]
+    workers: list[asyncio.subprocess.Process] = []
     results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(shards * 4)
 
     async def feed() -> None:
@@ -104,7 +104,10 @@ async def check_urls_sharded(
                     source, number = item.source, item.line
                 else:
                     line, source, number = item
-                    url = line.split(None, 1)[0]  # what parse_line takes for the URL
+                    words = line.split(None, 1)  # parse_line takes the first for the URL
+                    if not words:
+                        continue  # Unicode white space only: a blank line, as parse_line says
+                    url = words[0]
                 repeat = may_repeat is None or may_repeat(Target(url=url, display=url))
                 index = hash(url) % shards
                 batch = batches[index]
@@ -134,8 +137,11 @@ async def check_urls_sharded(
         finally:
             await results.put(None)
 
-    runner = asyncio.create_task(run())
+    runner: asyncio.Task[None] | None = None
     try:
+        for _ in range(shards):  # inside the try: a failed start stops the ones started
+            workers.append(await _start(per_shard))
+        runner = asyncio.create_task(run())
         while (batch := await results.get()) is not None:
             for result in batch:
                 yield result
@@ -149,7 +155,7 @@ async def check_urls_sharded(
                 raise ShardError("a worker process stopped taking URLs") from None
             raise
     finally:
-        if not runner.done():
+        if runner is not None and not runner.done():
             runner.cancel()
             while not runner.done():
                 with contextlib.suppress(asyncio.QueueEmpty):
@@ -169,6 +175,9 @@ async def _start(options: CheckOptions) -> asyncio.subprocess.Process:
         "urlcheck.shards",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        # Not in the terminal's process group: Ctrl-C is the parent's, which stops them.
+        # Should the parent vanish, a worker ends at the end of its input or its next write.
+        start_new_session=True,
     )
     await _send(worker, options)
     return worker
@@ -201,10 +210,9 @@ def _read_message(stream: BinaryIO) -> Any:
     return pickle.loads(stream.read(_LENGTH.unpack(head)[0]))
 
 
-def _write_message(stream: BinaryIO, message: object) -> None:
+def _frame(message: object) -> bytes:
     data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)) + data)
-    stream.flush()
+    return _LENGTH.pack(len(data)) + data
 
 
 def _worker_targets(stream: BinaryIO, repeats: set[object]) -> Iterable[Target]:
@@ -225,10 +233,16 @@ async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> Non
 
     repeats: set[object] = set()
     batch: list[CheckResult] = []
+    # Results go out through the loop's own pipe transport: a parent slow to read (a --db
+    # another writer holds) buffers them here instead of freezing the loop and its clocks.
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
 
     def send() -> None:
+        if transport.is_closing():  # the parent is gone: nobody wants the rest
+            os._exit(0)
         if batch:
-            _write_message(stdout, batch)
+            transport.write(_frame(batch))
             batch.clear()
 
     async def send_often() -> None:  # a result waits FLUSH_SECONDS at most, however few come
@@ -250,6 +264,9 @@ async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> Non
     finally:
         flusher.cancel()
     send()
+    while transport.get_write_buffer_size() and not transport.is_closing():
+        await asyncio.sleep(0.01)  # let the pipe take the last results
+    transport.close()
 
 
 def main() -> None:
@@ -259,16 +276,16 @@ def main() -> None:
     options = _read_message(stdin)
     if not isinstance(options, CheckOptions):
         sys.exit("urlcheck.shards: started by urlcheck for long lists, not by hand")
-    try:
-        import uvloop
+    run: Callable[..., object] = asyncio.run
+    if os.environ.get("URLCHECK_LOOP", "").lower() != "asyncio":  # as runner._uvloop reads it
+        with contextlib.suppress(ImportError):
+            import uvloop
 
-        run: Callable[..., object] = uvloop.run
-    except ImportError:
-        run = asyncio.run
+            run = uvloop.run
     try:
         run(_work(options, stdin, stdout))
     except BrokenPipeError:  # the parent stopped (Ctrl-C, or a closed output): stop too
-        sys.exit(0)
+        os._exit(0)
 
 
 if __name__ == "__main__":
