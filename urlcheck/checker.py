@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from yarl import URL
 
@@ -494,6 +494,19 @@ async def each_in_thread(items: Iterable[_T], ahead: int) -> AsyncGenerator[_T, 
         handoff.stop()  # a reader waiting for room wakes up and stops
 
 
+async def cancel_and_drain(runner: asyncio.Task[None], results: asyncio.Queue[Any]) -> None:
+    """Stop `runner`, which feeds `results`: the queue is emptied meanwhile, so tasks blocked
+    on putting into a full queue see the cancellation too."""
+    if runner.done():
+        return
+    runner.cancel()
+    while not runner.done():
+        try:
+            results.get_nowait()
+        except asyncio.QueueEmpty:
+            await asyncio.wait([runner], timeout=0.05)
+
+
 async def check_urls(
     targets: Iterable[Target | str],
     options: CheckOptions | None = None,
@@ -564,13 +577,6 @@ async def check_urls(
             yield result
         await runner  # re-raises a bug in the feeder or a worker
     finally:
-        if not runner.done():
-            runner.cancel()
-            # Keep draining so workers blocked on a full queue can see the cancellation.
-            while not runner.done():
-                try:
-                    results.get_nowait()
-                except asyncio.QueueEmpty:
-                    await asyncio.wait([runner], timeout=0.05)
+        await cancel_and_drain(runner, results)
         certs.close()
         await client.close()

@@ -445,10 +445,10 @@ class _Client:
         self.processes = sum(
             int((info.get("pool") or {}).get("max-concurrency") or 1) for info in stats.values()
         )
-        per_host = self._original_per_host
-        if self.divide_per_host and self.processes > 1 and per_host > 0:
-            # Each worker process has its own connection pool: share the per-host limit out.
-            per_host = max(1, per_host // self.processes)
+        original = dataclasses.replace(self.options, per_host=self._original_per_host)
+        per_host = (
+            original.per_host_share(self.processes) if self.divide_per_host else original.per_host
+        )
         self.options = dataclasses.replace(self.options, per_host=per_host)
         self._options_json = to_json(self.options)
         if self.max_in_flight is None and self.processes:

@@ -71,12 +71,13 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self.waiter: asyncio.Future[Response] | None = None
         self.parser: httptools.HttpResponseParser | None = None
-        self.head = True
-        self.got_bytes = False
-        self.headers_done = False
-        self.keep_alive = False
-        self.complete = False
-        self.body_seen = False
+        self._expect(head=True)
+
+    def _expect(self, *, head: bool) -> None:
+        """Forget the last response: the state of the one to come."""
+        self.head = head
+        self.got_bytes = self.headers_done = self.keep_alive = False
+        self.complete = self.body_seen = False
         self.fields = 0
         self.reason = b""
         self.retry_after: bytes | None = None
@@ -170,13 +171,7 @@ class _Connection(asyncio.Protocol):
     def send(self, data: bytes, head: bool) -> asyncio.Future[Response]:
         assert self.transport is not None
         self.requests += 1
-        self.head = head
-        self.got_bytes = self.headers_done = self.keep_alive = False
-        self.complete = self.body_seen = False
-        self.fields = 0
-        self.reason = b""
-        self.retry_after = None
-        self.location = self.uri = None
+        self._expect(head=head)
         self.parser = httptools.HttpResponseParser(self)
         self.waiter = self.pool.loop.create_future()
         self.transport.write(data)

@@ -304,6 +304,13 @@ class CheckOptions:
         if self.method not in ("head", "get"):
             raise ValueError("method must be 'head' or 'get'")
 
+    def per_host_share(self, processes: int) -> int:
+        """Each of `processes` processes' part of ``--per-host`` (each has its own pool), so
+        that together they keep the limit; 0 (no limit) stays 0."""
+        if not self.per_host or processes <= 1:
+            return self.per_host
+        return max(1, self.per_host // processes)
+
 
 @dataclass(slots=True)
 class Summary:

@@ -61,10 +61,6 @@ def shard_count(lines: int, options: CheckOptions, processes: int) -> int:
     return max(1, min(processes, *limits))
 
 
-def _share(total: int, shards: int) -> int:
-    return max(1, total // shards)
-
-
 async def check_urls_sharded(
     targets: Iterable[Target] | TargetReader,
     options: CheckOptions,
@@ -77,12 +73,12 @@ async def check_urls_sharded(
     Lines that are not URLs are answered here; the rest go to the workers. Raises
     ShardError if a worker fails. Closing the generator stops the workers.
     """
-    from .checker import QUEUE_PER_WORKER, each_in_thread, invalid_result
+    from .checker import QUEUE_PER_WORKER, cancel_and_drain, each_in_thread, invalid_result
 
     per_shard = dataclasses.replace(
         options,
-        concurrency=_share(options.concurrency, shards),
-        per_host=_share(options.per_host, shards) if options.per_host else 0,
+        concurrency=max(1, options.concurrency // shards),
+        per_host=options.per_host_share(shards),
     )
     workers: list[asyncio.subprocess.Process] = []
     results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(shards * 4)
@@ -155,12 +151,8 @@ async def check_urls_sharded(
                 raise ShardError("a worker process stopped taking URLs") from None
             raise
     finally:
-        if runner is not None and not runner.done():
-            runner.cancel()
-            while not runner.done():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    results.get_nowait()
-                await asyncio.wait([runner], timeout=0.05)
+        if runner is not None:
+            await cancel_and_drain(runner, results)
         for worker in workers:
             if worker.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
