@@ -136,7 +136,8 @@ async def test_retry_after_is_honoured_and_capped(server: Served) -> None:
 
 async def test_4xx_is_not_retried(server: Served) -> None:
     (result,) = await collect([server.url("/status/404")], CheckOptions(retries=3, backoff=0.01))
-    assert result.attempts == 1
+    assert result.attempts == 2  # HEAD got 404, so GET too: two requests, and no retry
+    assert server.requests_to("/status/404") == ["HEAD", "GET"]
 
 
 async def test_duplicates_are_checked_once_and_reported_per_line(server: Served) -> None:
@@ -261,11 +262,11 @@ async def test_a_timeout_reports_the_method_under_way(server: Served) -> None:
 
 
 async def test_the_certificate_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from urlcheck import checker
+    from urlcheck.http import certs
 
-    monkeypatch.setattr(checker, "CERT_HOSTS_KEPT", 4)
-    probe = checker.CertProbe(CheckOptions(timeout=1))
+    monkeypatch.setattr(certs, "CERT_HOSTS_KEPT", 4)
+    probe = certs.CertProbe(CheckOptions(timeout=1))
     for port in range(1, 21):  # nothing listens there: each read ends at once, unknown
-        assert await probe.days_left(f"https://127.0.0.1:{port}/") is None
+        assert await probe.not_after(f"https://127.0.0.1:{port}/") is None
     assert len(probe._seen) <= 4
     probe.close()

@@ -1,4 +1,4 @@
-"""`urlcheck.deadlines`: the cheap per-attempt deadline behaves as `asyncio.timeout` does."""
+"""`urlcheck.http.deadlines`: the cheap per-attempt deadline behaves as `asyncio.timeout` does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from urlcheck.deadlines import TICK_MAX, Deadlines
+from urlcheck.http.deadlines import TICK_MAX, Deadlines
 
 
 async def test_a_deadline_raises_timeout_error_within_a_tick() -> None:

@@ -11,15 +11,13 @@ from urlcheck.errors import InputError
 from urlcheck.inputs import (
     MAX_LINE_BYTES,
     iter_stream,
-    mask_url,
     open_source,
     open_sources,
     parse_line,
     read_targets,
-    secrets_in,
-    url_problem,
 )
 from urlcheck.models import ErrorKind
+from urlcheck.urls import mask_url, secrets_in, url_problem
 
 
 def targets_of(data: bytes, source: str = "f.txt") -> list:

@@ -103,7 +103,8 @@ def test_page_shows_each_result_with_badge_bar_redirects_errors_and_summary(
     assert f'2 →</span> <span class="final">{site.url("/redirect/0")}</span>' in html
     assert "no http:// or https:// scheme" in html
     assert '<span class="where">line 2 · HEAD</span>' in html  # one file: its name is above
-    assert '<span class="where">line 3 · GET</span>' in html  # HEAD got 404, so GET too
+    # HEAD got 404, so GET too: two requests
+    assert '<span class="where">line 3 · GET · 2 requests</span>' in html
     assert html.count('<svg class="bar bar-') == 4  # the invalid line was never timed
     assert '<rect class="bar-fill" width="100.0"' in html  # the slowest fills its bar
     assert "2 of 5 URLs failing" in html

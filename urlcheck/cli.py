@@ -37,6 +37,7 @@ from .models import (
 from .params import (
     DurationType,
     HeaderType,
+    HeaderValueType,
     InputFailure,
     OneLineErrors,
     StatusRangesType,
@@ -166,6 +167,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
 @click.option(
     "--user-agent",
     metavar="TEXT",
+    type=HeaderValueType(),
     default=None,
     show_envvar=True,
     help=f"User-Agent header  [default: urlcheck/{__version__}]",

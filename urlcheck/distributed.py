@@ -43,7 +43,6 @@ from urllib.parse import urlsplit
 import click
 
 from .errors import DistributedError
-from .inputs import mask_url, scrub, secrets_in
 from .models import (
     DEFAULT_BROKER_TIMEOUT,
     DEFAULT_CHUNK_SIZE,
@@ -54,6 +53,7 @@ from .models import (
     Target,
 )
 from .params import OneLineErrors
+from .urls import mask_url, scrub, secrets_in
 
 if TYPE_CHECKING:
     from celery import Celery

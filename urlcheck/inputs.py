@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import ipaddress
 import os
 import re
 import shlex
@@ -17,140 +16,17 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar
-from urllib.parse import unquote
-
-from yarl import URL
 
 from .errors import InputError
 from .models import ErrorKind, Expectations, StatusRanges, Target
+from .urls import authority_span, mask_url, parse_url, password_span
 
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is reported as invalid without being held in memory."""
 SNIFF_BYTES = 8192
 """How much of a source is looked at for NUL bytes before it is taken for a text file."""
 STDIN = "-"
-MASK = "***"
 BOM = b"\xef\xbb\xbf"
-
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-_HOST_RE = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=%\-]+$")
-_SPACE_RE = re.compile(r"\s")
-"""White space as `str.isspace` sees it; a regex, because a line is scanned per character."""
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _authority_span(text: str) -> tuple[int, int]:
-    """Where the authority (``user:pass@host:port``) of a URL-ish string starts and ends."""
-    sep = text.find("://")
-    start = sep + 3 if sep >= 0 else 0
-    end = len(text)
-    for stop in "/?#":
-        pos = text.find(stop, start)
-        if pos != -1 and pos < end:
-            end = pos
-    return start, end
-
-
-def _password_span(text: str, *, loose: bool = False) -> tuple[int, int] | None:
-    """Where the password in a URL-ish string is, if it has one.
-
-    Loose, for a line that is not a valid URL: up to the line's last ``@``, whatever comes
-    between (a ``#``, ``/`` or a space typed into a password would end the authority early).
-    """
-    if "@" not in text:  # the common case, at the cost of one scan
-        return None
-    start, end = _authority_span(text)
-    if loose:
-        end = len(text)
-    at = text.rfind("@", start, end)
-    if at == -1:
-        return None
-    colon = text.find(":", start, at)
-    if colon == -1:
-        return None
-    return colon + 1, at
-
-
-def mask_url(text: str, *, loose: bool = False) -> str:
-    """The URL with any password replaced by ``***``; the rest stays as given."""
-    span = _password_span(text, loose=loose)
-    if span is None:
-        return text
-    return text[: span[0]] + MASK + text[span[1] :]
-
-
-def secrets_in(text: str) -> tuple[str, ...]:
-    """The password of a URL as written and decoded, for scrubbing it from messages."""
-    span = _password_span(text)
-    if span is None or span[0] == span[1]:
-        return ()
-    raw = text[span[0] : span[1]]
-    decoded = unquote(raw)
-    return (raw,) if decoded == raw else (raw, decoded)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every one of `secrets` (see `secrets_in`) replaced by ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return text
-
-
-def url_problem(text: str) -> str | None:
-    """Why `text` is not a usable http(s) URL, or None when it is."""
-    return parse_url(text)[1]
-
-
-def parse_url(text: str) -> tuple[URL | None, str | None]:
-    """`text` parsed, or why it is not a usable http(s) URL: (url, None) or (None, problem)."""
-    if _SPACE_RE.search(text):
-        return None, "white space inside the URL"
-    if not _SCHEME_RE.match(text):
-        hint = f"; did you mean https://{text}?" if "." in text.split("/", 1)[0] else ""
-        return None, f"not a URL: no http:// or https:// scheme{hint}"
-    scheme = text.split(":", 1)[0].lower()
-    if scheme not in ("http", "https"):
-        return None, f"unsupported scheme {scheme!r}: only http and https URLs are checked"
-    if _CONTROL_RE.search(text):
-        return None, "control characters inside the URL"
-    try:
-        url = URL(text)
-        host = url.raw_host
-        url.port  # noqa: B018 - parsing the port is the check
-    except (ValueError, TypeError, UnicodeError) as exc:
-        # yarl quotes the whole netloc, password included
-        return None, f"cannot parse the URL: {scrub(str(exc), secrets_in(text))}"
-    if not host:
-        return None, "no host in the URL"
-    problem = _host_problem(host, url)
-    return (None, problem) if problem else (url, None)
-
-
-def _host_problem(host: str, url: URL) -> str | None:
-    """Why `host` (`url`'s, as sent: punycode, no brackets) cannot be connected to, or None.
-
-    The same rules aiohttp and `socket.getaddrinfo` apply later, so that such a line fails
-    here, as `invalid_url` naming its file and line, and not in the middle of a request.
-    """
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host.partition("%")[0])
-        except ValueError:
-            return f"invalid IPv6 address [{host}]"
-        return None
-    if host.replace(".", "").isdigit():
-        try:
-            ipaddress.IPv4Address(host)  # aiohttp refuses 127.1, 2130706433, 010.0.0.1 …
-        except ValueError:
-            return f"invalid host name {host!r}: not an IPv4 address like 192.0.2.1"
-        return None
-    if not _HOST_RE.match(host):
-        return f"invalid host name {mask_url(url.host or host)!r}"  # url.host: Unicode, slow
-    try:
-        host.encode("idna")
-    except UnicodeError:
-        return f"invalid host name {host!r}: a part between dots is empty or over 63 characters"
-    return None
 
 
 def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | None:
@@ -163,7 +39,7 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
     display = mask_url(url)
     parsed, problem = parse_url(url)
     if problem is not None:
-        span = _password_span(text)
+        span = password_span(text)
         if span is not None and span[0] <= len(url) < span[1]:
             # White space inside the password cut the URL short: mask the whole line's.
             display, problem = mask_url(text), "white space inside the URL's password"
@@ -194,7 +70,7 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
 
 def _hide_password(line: str, message: str) -> str:
     """`message`, or a generic one if it would quote any part of a password-like span."""
-    span = _password_span(line, loose=True)
+    span = password_span(line, loose=True)
     if span is None:
         return message
     pieces = [p for p in re.split(r"[\s#/?:@]+", line[span[0] : span[1]]) if p]
@@ -258,7 +134,7 @@ def _bad_bytes_target(raw: bytes, exc: UnicodeDecodeError, source: str, line: in
 
 def _too_long_target(size: int, head: bytes, source: str, line: int) -> Target:
     text = head.decode("utf-8", errors="replace").strip()
-    start, end = _authority_span(text)
+    start, end = authority_span(text)
     # Mask before cutting, so a password cannot be half shown; an authority that runs past
     # what was read may hide one anywhere, so then only the scheme is shown.
     shown = text[:start] if end >= len(text) else mask_url(text)[:80]

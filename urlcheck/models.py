@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import operator
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -219,7 +220,7 @@ class CheckResult:
 
 @dataclass(slots=True)
 class Attempt:
-    """What one attempt (one request, or HEAD then GET) ended with, before it is judged."""
+    """What one request (its redirects followed) ended with, before it is judged."""
 
     method: str
     status: int | None = None
@@ -231,6 +232,10 @@ class Attempt:
     retry_after: float | None = None
     body_match: bool | None = None
     """Whether the body held the ``contains=`` text (None: not looked at)."""
+    cert_expires: float | None = None
+    """When the final server's TLS certificate expires (UNIX time), if its connection said."""
+    probe_cert: bool = False
+    """The request went through aiohttp: the certificate must be read by a handshake of its own."""
 
     @classmethod
     def timed_out(cls, method: str, timeout: float) -> Attempt:
@@ -239,9 +244,10 @@ class Attempt:
 
     @classmethod
     def too_many_redirects(cls, method: str, redirects: int) -> Attempt:
-        """The attempt stopped at the ``--max-redirects``'th redirect."""
+        """The request followed `redirects` redirects (``--max-redirects``) and met one more."""
         return cls(
             method,
+            redirects=redirects,
             error_kind=ErrorKind.TOO_MANY_REDIRECTS,
             error=too_many_redirects_message(redirects),
         )
@@ -262,6 +268,33 @@ def in_input_order(results: Iterable[CheckResult], files: Sequence[str]) -> list
     """`results` sorted as their lines stand: files in the order given, then line numbers."""
     order = {name: index for index, name in enumerate(files)}
     return sorted(results, key=lambda r: (order.get(r.file, len(order)), r.line))
+
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP token (RFC 9110 section 5.6.2): what a header name is made of."""
+
+
+_BREAKS = (("\r", "a carriage return (CR)"), ("\n", "a line feed (LF)"), ("\0", "a NUL"))
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as a header value (it would end the header), or None."""
+    for char, what in (
+        ("\r", "a carriage return (CR)"),
+        ("\n", "a line feed (LF)"),
+        ("\0", "a NUL"),
+    ):
+        if char in value:
+            return f"the value has {what}, which would end the header"
+    return None
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why ``name: value`` cannot be sent as a request header, or None when it can."""
+    if not _TOKEN_RE.fullmatch(name):
+        return f"{name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+    problem = header_value_problem(value)
+    return None if problem is None else f"header {name!r}: {problem}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +336,18 @@ class CheckOptions:
             raise ValueError("max_redirects must be 0 or more")
         if self.method not in ("head", "get"):
             raise ValueError("method must be 'head' or 'get'")
+        # Checked here, once, for every door (the command line, the library, a worker):
+        # a header with a line break would let a value inject headers of its own.
+        if self.user_agent is not None:
+            problem = header_value_problem(self.user_agent)
+            if problem is not None:
+                raise ValueError(f"user_agent: {problem}")
+        for header in self.headers:
+            if not (isinstance(header, tuple) and len(header) == 2):
+                raise ValueError(f"headers: {header!r} is not a (name, value) pair")
+            problem = header_problem(*header)
+            if problem is not None:
+                raise ValueError(f"headers: {problem}")
 
     def per_host_share(self, processes: int) -> int:
         """Each of `processes` processes' part of ``--per-host`` (each has its own pool), so

@@ -6,7 +6,7 @@ from typing import IO, Any
 
 import click
 
-from .models import StatusRanges
+from .models import StatusRanges, header_problem, header_value_problem
 from .status import ExitStatus
 
 
@@ -73,11 +73,25 @@ class HeaderType(click.ParamType[tuple[str, str], str]):
             return value
         name, sep, text = str(value).partition(":")
         name = name.strip()
-        if not sep or not name or any(ch.isspace() or ord(ch) < 33 for ch in name):
+        if not sep or not name:
             self.fail(f"{value!r} is not a header like 'Name: value'", param, ctx)
-        if any(ch in text for ch in "\r\n"):
-            self.fail(f"the value of header {name!r} has a line break", param, ctx)
-        return (name, text.strip())
+        text = text.strip(" \t")
+        problem = header_problem(name, text)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return (name, text)
+
+
+class HeaderValueType(click.ParamType[str, str]):
+    """Click type for a header's value given on its own (``--user-agent``)."""
+
+    name = "TEXT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = header_value_problem(str(value))
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return str(value)
 
 
 class DurationType(click.ParamType[float, str]):

@@ -73,7 +73,8 @@ async def check_urls_sharded(
     Lines that are not URLs are answered here; the rest go to the workers. Raises
     ShardError if a worker fails. Closing the generator stops the workers.
     """
-    from .checker import QUEUE_PER_WORKER, cancel_and_drain, each_in_thread, invalid_result
+    from .checker import QUEUE_PER_WORKER, invalid_result
+    from .streams import cancel_and_drain, each_in_thread
 
     per_shard = dataclasses.replace(
         options,

@@ -8,8 +8,8 @@ import ssl
 import urllib.parse
 from datetime import UTC, datetime
 
-from ._version import __version__
-from .models import CheckOptions
+from .._version import __version__
+from ..models import CheckOptions
 
 DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
 DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate"))
