@@ -247,6 +247,55 @@ def test_an_option_out_of_range_exits_2_and_checks_nothing(
     assert app.log == [], "nothing is checked"
 
 
+# Headers are checked once, for every door: no line break, no NUL, names that are tokens.
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "option"),
+    [
+        (["--user-agent", "ua\r\nX-Injected: yes"], {}, "--user-agent"),
+        (["--user-agent", "ua\nX-Injected: yes"], {}, "--user-agent"),
+        ([], {"URLCHECK_USER_AGENT": "ua\rX-Injected: yes"}, "--user-agent"),
+        (["--header", "X-A: one\rX-Injected: yes"], {}, "--header"),
+        (["--header", "X-A: nul\x00"], {}, "--header"),
+        (["--header", "Bad Name: v"], {}, "--header"),
+        (["--header", "X(A): v"], {}, "--header"),
+        ([], {"URLCHECK_HEADER": "X-A: v\nBad Name: w"}, "--header"),
+    ],
+)
+def test_a_header_that_would_inject_another_exits_2_and_sends_nothing(
+    args: list[str], env: dict[str, str], option: str, good: Path, app: Served
+) -> None:
+    result = CliRunner().invoke(cli, [*args, str(good)], env=env)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("urlcheck: error: ")
+    assert f"'{option}'" in line
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert app.log == [], "no request is sent"
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"user_agent": "ua\r\nX-Injected: yes"}, "user_agent"),
+        ({"headers": (("X-A", "v\nX-B: w"),)}, "headers"),
+        ({"headers": (("X-A", "nul\x00"),)}, "headers"),
+        ({"headers": (("Bad Name", "v"),)}, "headers"),
+        ({"headers": (("", "v"),)}, "headers"),
+        ({"headers": ("X-A: v",)}, "headers"),
+    ],
+)
+def test_the_library_refuses_such_headers_with_a_value_error(
+    options: dict[str, object], field: str
+) -> None:
+    from urlcheck import CheckOptions
+
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        CheckOptions(**options)  # type: ignore[arg-type]
+
+
 # A million lines: reading streams, so memory stays flat.
 
 PEAK_RSS = """

@@ -89,6 +89,31 @@ async def test_max_redirects_zero_reports_the_redirect_itself(server: Served) ->
     assert (result.status, result.redirects, result.error_kind) == (302, 0, ErrorKind.STATUS)
 
 
+@pytest.mark.parametrize(
+    ("chain", "limit", "ok", "redirects"),
+    [(10, 10, True, 10), (11, 10, False, 10), (1, 1, True, 1), (2, 1, False, 1)],
+)
+async def test_max_redirects_is_how_many_redirects_are_followed(
+    server: Served, chain: int, limit: int, ok: bool, redirects: int
+) -> None:
+    # As curl's --max-redirs: a chain of exactly N redirects is fine with --max-redirects N.
+    options = CheckOptions(retries=0, max_redirects=limit)
+    (result,) = await collect([server.url(f"/redirect/{chain}")], options)
+    assert (result.ok, result.redirects) == (ok, redirects)
+    if not ok:
+        assert result.error_kind == ErrorKind.TOO_MANY_REDIRECTS
+        assert result.error == f"more than {limit} redirects"
+    assert len(server.log) == min(chain, limit) + 1  # each hop once, and the one too many
+
+
+async def test_a_redirect_without_a_location_is_the_answer_with_nothing_followed(
+    app: Served,
+) -> None:
+    (result,) = await collect([app.url("/to/nothing")], CheckOptions(retries=0, method="get"))
+    assert (result.status, result.redirects, result.error_kind) == (302, 0, ErrorKind.STATUS)
+    assert result.final_url == app.url("/to/nothing")
+
+
 async def test_a_slow_answer_times_out_within_the_timeout(server: Served) -> None:
     started = time.perf_counter()
     (result,) = await collect([server.url("/slow?delay=5")], CheckOptions(retries=0, timeout=0.5))

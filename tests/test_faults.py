@@ -9,6 +9,7 @@ stays within timeout x attempts + backoff, and nothing prints a traceback. The s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import time
@@ -97,8 +98,8 @@ FAULTS = [
     ),
     Fault("reset", "raw", "/reset", ErrorKind.DISCONNECTED, "reset", 4, "GET"),
     Fault("not-http", "raw", "/not-http", ErrorKind.PROTOCOL, "invalid HTTP response", 2, "GET"),
-    Fault("huge-header", "raw", "/huge-header", ErrorKind.PROTOCOL, "8190 bytes", 2, "GET"),
-    Fault("many-headers", "raw", "/many-headers", ErrorKind.PROTOCOL, "Too many headers", 2, "GET"),
+    Fault("huge-header", "raw", "/huge-header", ErrorKind.PROTOCOL, "102,400 bytes", 2, "GET"),
+    Fault("many-headers", "raw", "/many-headers", ErrorKind.PROTOCOL, "head is over", 2, "GET"),
     Fault("dribbled-headers", "raw", "/dribble", ErrorKind.TIMEOUT, "within 1 s", 2, "HEAD", True),
     Fault("endless-body", "raw", "/endless", None, attempts=2, method="GET"),
     Fault("claims-10-GB", "raw", "/10gb", None, attempts=2, method="GET"),
@@ -161,6 +162,22 @@ async def test_a_fault_gets_one_clear_result_and_spares_its_neighbours(
         assert result.elapsed_ms < OPTIONS.timeout * 1000, "it must not need the clock"
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
+
+
+RAW_FAULTS = [f for f in FAULTS if f.server == "raw"]
+
+
+@pytest.mark.parametrize("fault", RAW_FAULTS, ids=[f.name for f in RAW_FAULTS])
+async def test_each_request_is_one_connection_and_attempts_counts_them(
+    fault: Fault, faults: FaultServer
+) -> None:
+    url = faults.url(fault.path)
+    result = (await collect([url], dataclasses.replace(OPTIONS, retries=0)))[url]
+    # Without retries: HEAD, and the GET the fallback sends after it; nothing more.
+    methods = ["HEAD", "GET"] if fault.method == "GET" else ["HEAD"]
+    assert result.attempts == len(methods)
+    assert faults.record.methods(fault.path) == methods
+    assert faults.record.accepted == len(methods), "one connection per request"
 
 
 async def test_connection_refused_is_retried_then_reported(

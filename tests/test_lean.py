@@ -26,6 +26,7 @@ from urlcheck.http.aio import create_session
 from urlcheck.http.config import request_headers, ssl_context
 from urlcheck.http.failures import Failed
 from urlcheck.http.lean import LeanPool
+from urlcheck.http.resolver import AddrInfo, Resolver
 
 from .faults import FAULTS, FaultServer, urlcheck_env
 from .servers import Served, serve_raw
@@ -378,3 +379,60 @@ async def test_hosts_pushed_out_of_the_idle_cap_are_forgotten() -> None:
             assert len(lean._idle) == 1
         finally:
             lean.close()
+
+
+class NamedResolver(Resolver):
+    """The names a test gives, looked up in a table instead of DNS (which this machine has
+    none of); everything after the look-up (connect, TLS, SNI, verification) is real."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__()
+        self.names = names
+
+    async def _look_up(self, host: str, port: int) -> list[AddrInfo]:
+        import socket
+
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (self.names[host], port))]
+
+
+async def test_a_host_name_with_a_trailing_dot_is_verified_without_it() -> None:
+    import ssl
+
+    import trustme
+    from aiohttp import web
+    from yarl import URL
+
+    from .servers import serve_app
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("service.test").configure_cert(server_context)
+    names: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,func-returns-value]
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/ok", ok)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    with serve_app(app, ssl_context=server_context) as served:
+        lean = LeanPool(
+            request_headers(OPTIONS),
+            per_host=2,
+            max_idle=2,
+            tls=lambda: client_context,
+            resolver=NamedResolver({"service.test.": "127.0.0.1"}),
+        )
+        url = URL(f"https://service.test.:{served.port}/ok")
+        host = await lean.acquire(url)
+        try:
+            response = await lean.request(host, url, "GET")
+        finally:
+            lean.release(host)
+            lean.close()
+            await asyncio.sleep(0)
+    assert response.status == 200
+    assert names == ["service.test"]  # the SNI, as aiohttp sends it: no dot
+    assert response.cert_not_after is not None  # read from the check's own connection

@@ -447,7 +447,7 @@ def test_concurrent_requests_in_two_threads_share_one_check(tmp_path: Path, site
     assert site.requests_to("/slow?delay=1") == ["HEAD"]
     assert sorted(status for status, _, _ in answers) == [200, 200]
     timings = " ".join(timing for _, timing, _ in answers)
-    assert "checked 1 URLs" in timings
+    assert 'desc="checked 1 URL"' in timings
     assert "waited for a running check" in timings
     assert all(site.url("/slow?delay=1") in body for _, _, body in answers)
 

@@ -517,7 +517,8 @@ Example:
 def history_command(db_path: str, since: float, fmt: str) -> None:
     """Show, per URL, uptime %, checks, p50/p95 response time and the last failure."""
     from .history import History, HistoryError
-    from .render import history_json, history_table
+    from .render.records import history_json
+    from .render.table import history_table
 
     if not Path(db_path).is_file():
         raise InputFailure(f"{db_path}: no history yet (record one: urlcheck --db {db_path} FILE)")

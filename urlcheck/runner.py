@@ -50,8 +50,10 @@ if TYPE_CHECKING:
 
 
 PRINTING_LOADS_AFTER = 0.03
-"""Seconds into the checks when rich and the renderers start loading in a thread of their
+"""Seconds into the checks when rich and the table start loading in a thread of their
 own: by then the first requests are out, and the import overlaps the wait for answers."""
+IMPORT_SWITCH_INTERVAL = 0.001
+"""The GIL's switch interval while that thread imports (Python's default is 0.005 s)."""
 SCREEN_ROWS_FALLBACK = 24
 TABLE_CHROME_ROWS = 8
 """Lines the table header, summary and prompt take around the rows."""
@@ -157,9 +159,7 @@ async def _check(
     import asyncio
 
     from .checker import check_urls
-
-    if output.format == "jsonl":  # the other formats print at the end: rich loads meanwhile
-        from .render import to_jsonl
+    from .render.records import to_jsonl  # imported already, before the loop started
 
     run = _Run()
     started = time.perf_counter()
@@ -202,26 +202,34 @@ async def _check(
     return run
 
 
-def _print_results(run: _Run, output: _Output, console: Console, files: list[str]) -> None:
-    import socket
-
-    from . import render
-
+def _print_results(run: _Run, output: _Output, stdout: IO[str], files: list[str]) -> None:
     rows = in_input_order(run.kept, files)
     if output.format == "json":
-        output.stdout.write(render.to_json(rows) + "\n")
+        from .render.records import to_json
+
+        output.stdout.write(to_json(rows) + "\n")
     elif output.format == "csv":
-        output.stdout.write(render.to_csv(rows))
+        from .render.records import to_csv
+
+        output.stdout.write(to_csv(rows))
     elif output.format == "junit":
-        output.stdout.write(
-            render.to_junit(rows, started=run.started_at, hostname=socket.gethostname())
-        )
+        import socket
+
+        from .render.junit import to_junit
+
+        output.stdout.write(to_junit(rows, started=run.started_at, hostname=socket.gethostname()))
     elif output.format == "prometheus":
-        output.stdout.write(render.to_prometheus(rows))
+        from .render.prometheus import to_prometheus
+
+        output.stdout.write(to_prometheus(rows))
     elif output.format == "markdown":
-        output.stdout.write(render.to_markdown(rows, None if output.quiet else run.summary))
+        from .render.markdown import to_markdown
+
+        output.stdout.write(to_markdown(rows, None if output.quiet else run.summary))
     elif output.format == "table":
-        results_table, summary_text = render.results_table, render.summary_text
+        from .render.table import results_table, summary_text
+
+        console = make_console(stdout)
         if rows:
             console.print(results_table(rows))
         if not output.quiet:
@@ -231,12 +239,22 @@ def _print_results(run: _Run, output: _Output, console: Console, files: list[str
     output.stdout.flush()
 
 
-def _prepare_printing(requests_out: threading.Event) -> None:
-    """Import what printing needs once the requests are out, so it costs no wall time."""
-    requests_out.wait()
-    from rich.console import Console  # noqa: F401
+def _prepare_table(requests_out: threading.Event) -> None:
+    """Import rich and the table once the requests are out, so it costs no wall time.
 
-    from . import render  # noqa: F401
+    The import runs in this thread while the loop times the checks in another: the GIL is
+    handed over every millisecond meanwhile (not every 5, Python's default), so the loop
+    waits at most about that long for it and the checks' times stay the servers'.
+    """
+    requests_out.wait()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(IMPORT_SWITCH_INTERVAL)
+    try:
+        from rich.console import Console  # noqa: F401
+
+        from .render import table  # noqa: F401
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def make_console(stdout: IO[str]) -> Console:
@@ -352,9 +370,16 @@ def run_checks(
                 if shards > 1:
                     source = functools.partial(check_urls_sharded, shards=shards)
             source = functools.partial(source or check_urls, may_repeat=scan.may_repeat)
+        from .checker import check_urls
+
+        if fmt == "jsonl":
+            from .render.records import to_jsonl  # noqa: F401 - likewise
         progress = _make_progress(not quiet)
-        # rich and the renderers (~30 ms of imports) load while the first answers are awaited.
-        threading.Thread(target=_prepare_printing, args=(output.requests_out,), daemon=True).start()
+        if fmt == "table":
+            # rich and the table (~30 ms of imports) load while the first answers are awaited.
+            threading.Thread(
+                target=_prepare_table, args=(output.requests_out,), daemon=True
+            ).start()
         with _uvloop(), progress or contextlib.nullcontext():
             task_id = progress.add_task("check", total=expected) if progress else None
             try:
@@ -379,7 +404,7 @@ def run_checks(
             names = ", ".join(each.name for each in reader.sources)
             raise InputFailure(f"no URLs found in {names}")
         try:
-            _print_results(run, output, make_console(stdout), file_order)
+            _print_results(run, output, stdout, file_order)
         except BrokenPipeError:
             _silence_stdout()
             return ExitStatus.BROKEN_PIPE

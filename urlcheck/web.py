@@ -50,8 +50,6 @@ from .errors import InputError, ServeError
 from .history import History, HistoryError, Recorder, UrlStats
 from .inputs import open_sources
 from .models import (
-    CERT_FAIL_DAYS,
-    CERT_WARN_DAYS,
     DEFAULT_CACHE_TTL,
     DEFAULT_INTERVAL,
     CheckOptions,
@@ -61,7 +59,8 @@ from .models import (
     Target,
     in_input_order,
 )
-from .render import status_class, status_label, to_prometheus
+from .render.labels import cert_level, status_class, status_label
+from .render.prometheus import family, to_prometheus
 
 CHECK_NOW_MIN_AGE = 2.0
 """"Check now" reuses results younger than this (or --cache-ttl, if shorter): a double click
@@ -443,12 +442,6 @@ class Row:
     """SVG polyline points of the recent response times (with ``--db``)."""
 
 
-def _cert_class(days: float | None) -> str:
-    if days is None:
-        return ""
-    return "fail" if days < CERT_FAIL_DAYS else "warn" if days < CERT_WARN_DAYS else "ok"
-
-
 def _spark_points(values: Sequence[float]) -> str:
     """Points for an SVG polyline in a 100 x 20 box, highest value at the top."""
     if len(values) < 2:
@@ -476,7 +469,7 @@ def _rows(results: Sequence[CheckResult], stats: Mapping[str, UrlStats] | None =
                 round(bar, 2),
                 speed,
                 linked,
-                _cert_class(r.cert_days),
+                cert_level(r.cert_days),
                 None if history is None else history.uptime,
                 "" if history is None else _spark_points(history.recent_ms),
             )
@@ -543,7 +536,7 @@ async def _results(*, max_age: float | None = None) -> Snapshot:
     fetched = await _state().cache.get(g.urls, max_age=max_age)
     if fetched.how == "ran":
         count = len(fetched.snapshot.results)
-        _timing("check", fetched.waited_ms, f"checked {count} URLs")
+        _timing("check", fetched.waited_ms, f"checked {count} URL{'' if count == 1 else 's'}")
     elif fetched.how == "joined":
         _timing("check", fetched.waited_ms, "waited for a running check")
     elif fetched.how == "history":
@@ -586,7 +579,7 @@ def _extra_metrics(snapshot: Snapshot, urls: UrlList) -> str:
     )
     lines = []
     for name, help_text, value in gauges:
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value}"]
+        lines += family(name, help_text, [f"{name} {value}"])
     return "\n".join(lines) + "\n"
 
 

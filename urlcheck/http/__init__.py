@@ -15,6 +15,7 @@ caller who hands in their own aiohttp session.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -192,6 +193,7 @@ class Client:
         self.certs.close()
         if self.lean is not None:
             self.lean.close()
+            await asyncio.sleep(0)  # the aborted transports close their sockets on the next turn
         if self._own_session and self._session is not None:
             await self._session.close()
 

@@ -22,6 +22,7 @@ from ..urls import mask_url
 from . import failures
 from .body import decode_text
 from .config import BODY_LIMIT, proxy_for, retry_after_seconds, session_headers, ssl_context
+from .protocol import MAX_HEAD_BYTES, MAX_LINE
 from .redirects import PRIVATE_HEADERS
 
 
@@ -163,6 +164,10 @@ def create_session(options: CheckOptions) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=None),
         cookie_jar=aiohttp.DummyCookieJar(),
         headers=headers,
+        # The lean client's limits (curl's), so a proxied check reads what a direct one reads.
+        max_line_size=MAX_LINE,
+        max_field_size=MAX_LINE,
+        max_headers=MAX_HEAD_BYTES // 4,
         # trust_env would re-read ~/.netrc and the proxy variables on every request (in a
         # thread, for netrc): the proxies are read once instead, by proxy_for.
         trust_env=False,

@@ -70,6 +70,10 @@ def connect_error(exc: OSError, host: str, port: int) -> Failed:
         return refused(host, port)
     if isinstance(exc, TimeoutError) or exc.errno == errno.ETIMEDOUT:
         return connect_timed_out(host, port)
+    if isinstance(exc, ConnectionResetError) or exc.errno == errno.ECONNRESET:
+        # A refused connect is ECONNREFUSED; a reset means the server accepted, then reset
+        # it before the connect was seen to complete.
+        return reset()
     return cannot_connect(host, port, exc.strerror or exc)
 
 

@@ -1,0 +1,104 @@
+"""Run the urlcheck command with a probe of its event loop's lag, for tests and benchmarks.
+
+``python -m tests.lagprobe OUT.json -- [urlcheck arguments]`` runs ``urlcheck`` in this
+process exactly as the console script does, after teaching every event loop policy (the
+standard one and uvloop's) to start a sampler on each loop it makes: every `INTERVAL`
+seconds the sampler asks to run again and notes how late it ran. A late callback is a
+blocked loop: an import, a render, a file or database read, anything that holds the loop
+while checks are in flight and so adds to their measured times. At exit the lags of the
+loop that ran the checks go to OUT.json: p50, p99, max and the number of samples, in ms,
+and the worst few with when they came (ms after the loop started), to find what blocked it.
+
+Nothing here touches urlcheck's code: the loop is the one urlcheck makes and runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import sys
+from typing import Any
+
+INTERVAL = 0.001
+"""Seconds between samples."""
+
+WORST_KEPT = 10
+
+_loops: list[tuple[list[float], list[tuple[float, float]]]] = []
+
+
+def _sample(loop: asyncio.AbstractEventLoop) -> None:
+    lags: list[float] = []
+    worst: list[tuple[float, float]] = []
+    """(lag ms, ms since the loop started) of the longest lags."""
+    _loops.append((lags, worst))
+    began = loop.time()
+
+    def tick(expected: float) -> None:
+        now = loop.time()
+        lag = max(0.0, now - expected) * 1000
+        lags.append(lag)
+        if len(worst) < WORST_KEPT or lag > worst[-1][0]:
+            worst.append((lag, (expected - began) * 1000))
+            worst.sort(reverse=True)
+            del worst[WORST_KEPT:]
+        loop.call_at(now + INTERVAL, tick, now + INTERVAL)
+
+    start = loop.time() + INTERVAL
+    loop.call_at(start, tick, start)
+
+
+def _install() -> None:
+    policies: list[Any] = [asyncio.DefaultEventLoopPolicy]
+    try:
+        import uvloop
+
+        policies.append(uvloop.EventLoopPolicy)
+    except ImportError:
+        pass
+    for policy in policies:
+        original = policy.new_event_loop
+
+        def new_event_loop(self: Any, _original: Any = original) -> asyncio.AbstractEventLoop:
+            loop: asyncio.AbstractEventLoop = _original(self)
+            _sample(loop)
+            return loop
+
+        policy.new_event_loop = new_event_loop
+
+
+def summary(lags: list[float], worst: list[tuple[float, float]]) -> dict[str, Any]:
+    """p50, p99 and max of the lags (ms), how many there are, and when the worst came."""
+    ordered = sorted(lags)
+    if not ordered:
+        return {"samples": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "worst": []}
+    return {
+        "samples": len(ordered),
+        "p50_ms": ordered[len(ordered) // 2],
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "max_ms": ordered[-1],
+        "worst": [{"lag_ms": lag, "at_ms": at} for lag, at in worst],
+    }
+
+
+def main() -> None:
+    out, separator, *args = sys.argv[1:]
+    if separator != "--":
+        sys.exit("usage: python -m tests.lagprobe OUT.json -- [urlcheck arguments]")
+
+    def report() -> None:
+        lags, worst = max(_loops, key=lambda each: len(each[0]), default=([], []))
+        with open(out, "w", encoding="utf-8") as stream:
+            json.dump(summary(lags, worst), stream)  # the loop that ran the checks
+
+    atexit.register(report)
+    _install()
+    sys.argv = ["urlcheck", *args]
+    from urlcheck.__main__ import run
+
+    run()
+
+
+if __name__ == "__main__":
+    main()

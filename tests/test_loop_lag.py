@@ -1,0 +1,147 @@
+"""Nothing blocks the event loop while checks are in flight, and so a check's time is the
+server's: a list of 1,000 fast URLs and one URL of each kind of failure, through the real
+command, with the loop's lag sampled every millisecond (tests/lagprobe.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from .faults import FaultServer, TlsFaults, tls_faults, urlcheck_env
+from .servers import Served, serve_app, serve_raw
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST_URLS = 1000
+LAG_P99_MS = 5.0
+LAG_MAX_MS = 20.0
+ARGS = ("--timeout", "1", "--retries", "0", "--format")
+SLACK_MS = 20.0
+"""A fast URL's elapsed_ms may exceed what the server took by this much, no more."""
+
+
+def timed_app(took: dict[str, float]) -> web.Application:
+    """Answers at once, and notes in `took` how long each request took it (path → ms)."""
+
+    @web.middleware
+    async def timing(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            took[request.path_qs] = max(
+                took.get(request.path_qs, 0.0), (time.perf_counter() - started) * 1000
+            )
+
+    async def fast(request: web.Request) -> web.Response:
+        return web.Response(text="fast and fine")
+
+    async def missing(request: web.Request) -> web.Response:
+        return web.Response(status=404, text="no such page")
+
+    app = web.Application(middlewares=[timing])
+    app.router.add_route("*", "/fast/{n}", fast)
+    app.router.add_route("*", "/missing", missing)
+    return app
+
+
+TOOK: dict[str, float] = {}
+
+
+@pytest.fixture
+def fast() -> Iterator[Served]:
+    TOOK.clear()
+    with serve_app(timed_app(TOOK)) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def tls() -> TlsFaults:
+    return tls_faults()
+
+
+@pytest.fixture
+def self_signed(tls: TlsFaults) -> Iterator[Served]:
+    with serve_app(timed_app({}), ssl_context=tls.self_signed) as served:
+        yield served
+
+
+@pytest.fixture
+def cuts_handshakes() -> Iterator[Served]:
+    """Reads the start of a TLS handshake, then hangs up."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(64)
+        writer.close()
+
+    with serve_raw(handle) as served:
+        yield served
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "table"])
+def test_the_loop_never_waits_and_fast_urls_report_the_servers_time(
+    fmt: str,
+    tmp_path: Path,
+    fast: Served,
+    faults: FaultServer,
+    self_signed: Served,
+    cuts_handshakes: Served,
+    refused_url: str,
+) -> None:
+    failing = {
+        refused_url: "refused",
+        "http://no-such-host.invalid/": "dns",
+        self_signed.url("/fast/tls"): "tls",
+        f"https://127.0.0.1:{fast.port}/fast/plain-port": "tls",
+        f"https://127.0.0.1:{cuts_handshakes.port}/": "tls",
+        faults.url("/reset"): "disconnected",
+        faults.url("/close"): "disconnected",
+        faults.url("/not-http"): "protocol",
+        faults.url("/huge-header"): "protocol",
+        faults.url("/hang"): "timeout",
+        fast.url("/missing"): "status",  # HEAD gets 404, so a GET follows
+    }
+    fine = [fast.url(f"/fast/{n}") for n in range(FAST_URLS)]
+    contains = fast.url("/fast/body") + ' contains="fine"'
+    listing = tmp_path / "urls.txt"
+    # The failures come first, so they are in flight while the fast URLs are checked.
+    listing.write_text("\n".join([*failing, *fine, contains]) + "\n")
+    lag_file = tmp_path / "lag.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.lagprobe", str(lag_file), "--", *ARGS, fmt, str(listing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=urlcheck_env(),
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    lag = json.loads(lag_file.read_text())
+    assert lag["samples"] > 100
+    assert lag["p99_ms"] <= LAG_P99_MS, json.dumps(lag)
+    assert lag["max_ms"] <= LAG_MAX_MS, json.dumps(lag)
+    if fmt == "table":  # the table loads rich in a thread as the checks run: the lag is all
+        assert f"{FAST_URLS + 1} ok · {len(failing)} failed" in proc.stdout
+        return
+    records = proc.stdout.splitlines() if fmt == "jsonl" else json.loads(proc.stdout)
+    results = {r["url"]: r for r in (json.loads(r) if fmt == "jsonl" else r for r in records)}
+    assert {url: results[url]["error_kind"] for url in failing} == failing
+    assert results[contains.split()[0]]["ok"]
+
+    server_ms = {url: TOOK.get(url[len(fast.url("")) - 1 :], 0.0) for url in fine}
+    late = {
+        url: (results[url]["elapsed_ms"], server_ms[url])
+        for url in fine
+        if results[url]["elapsed_ms"] > server_ms[url] + SLACK_MS
+    }
+    assert all(results[url]["ok"] for url in fine)
+    assert not late, f"{len(late)} fast URLs took longer than the server: {list(late.items())[:5]}"

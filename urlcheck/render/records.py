@@ -1,0 +1,67 @@
+"""Results as records for programs: a JSON array, JSON lines, CSV; and the history's figures
+as JSON. Every record has `CheckResult.FIELDS`, in that order."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from ..models import CheckResult
+
+if TYPE_CHECKING:
+    from ..history import UrlStats
+
+
+def to_jsonl(result: CheckResult) -> str:
+    """One result as one line of JSON (no trailing newline)."""
+    return json.dumps(result.to_dict(), ensure_ascii=False)
+
+
+def to_json(results: Iterable[CheckResult]) -> str:
+    """All results as one JSON array."""
+    return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
+
+
+def csv_header() -> str:
+    """The CSV header line, with its line ending."""
+    return _csv_line(CheckResult.FIELDS)
+
+
+def to_csv_row(result: CheckResult) -> str:
+    """One result as a CSV line, with its line ending; null is an empty cell."""
+    values = result.to_dict()
+    return _csv_line(["" if values[f] is None else values[f] for f in CheckResult.FIELDS])
+
+
+def to_csv(results: Iterable[CheckResult]) -> str:
+    """A header and one row per result."""
+    return csv_header() + "".join(to_csv_row(r) for r in results)
+
+
+def _csv_line(values: Sequence[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
+
+
+def history_json(stats: Sequence[UrlStats]) -> str:
+    """Per-URL history figures as a JSON array."""
+    return json.dumps(
+        [
+            {
+                "url": s.url,
+                "uptime_percent": round(s.uptime, 3),
+                "checks": s.checks,
+                "p50_ms": round(s.p50_ms, 3),
+                "p95_ms": round(s.p95_ms, 3),
+                "last_failure_at": s.last_failure_at,
+                "last_failure": s.last_failure,
+            }
+            for s in stats
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
