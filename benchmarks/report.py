@@ -393,6 +393,38 @@ def _section_3(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _section_5(results: dict[str, Any]) -> list[str]:
+    scenario = results["scenarios"].get("5")
+    if not scenario:
+        return []
+    lines = ["## Scenario 5: a list with broken URLs in it", ""]
+    if "skipped" in scenario:
+        return [*lines, f"Skipped: {scenario['skipped']}.", ""]
+    case = scenario["cases"][0]
+    settings = results["meta"]["settings"]
+    failing = ", ".join(f"`{url}`" for url in case["extra"]["failing"])
+    lines += [
+        f"{case['n_urls'] - case['failing']:,} URLs on nginx and {case['failing']} that fail: "
+        f"{failing} (a refused port, an unresolvable host, TLS to a plain-HTTP port, a 404), "
+        f"concurrency {settings['concurrency']}, per-host limit {settings['per_host']}. Every "
+        "list people check has some; the contenders exit with their failure status.",
+        "",
+        *contender_table(case, versus="lychee"),
+        "",
+    ]
+    lag = case["extra"].get("loop_lag") or {}
+    if lag.get("runs"):
+        lines += [
+            "urlcheck's event loop on the same list, sampled every millisecond by "
+            f"`tests/lagprobe.py` ({len(lag['runs'])} runs, medians): lag p50 "
+            f"{lag['p50_ms']:.1f} ms, p99 {lag['p99_ms']:.1f} ms, max {lag['max_ms']:.1f} ms "
+            "(the test holds p99 <= 5 ms and max <= 20 ms). A late sample is a blocked loop: "
+            "time added to every check in flight.",
+            "",
+        ]
+    return lines
+
+
 def _section_4(results: dict[str, Any]) -> list[str]:
     scenario = results["scenarios"].get("4")
     if not scenario:
@@ -563,8 +595,9 @@ def _section_machine(results: dict[str, Any]) -> list[str]:
         "reports it (not the harness's: a child spawned by Python inherits the harness's RSS "
         "high-water mark); peak PSS is the sum over the process tree of `Pss` in "
         "`/proc/<pid>/smaps_rollup`, sampled every 25 ms (shared pages counted once). "
-        "MB = 10^6 bytes. A run that did not exit 0 or whose server did not see a request for "
-        "every URL is marked invalid and left out of the medians.",
+        "MB = 10^6 bytes. A run that did not exit 0 (or with its failure status, in scenario 5) "
+        "or whose server did not see a request for every fine URL is marked invalid and left "
+        "out of the medians.",
         "",
     ]
 
@@ -594,6 +627,7 @@ def render_markdown(
             link = os.path.relpath(chart, path.parent)
             lines += [f"![wall time against list size per contender]({link})", ""]
     lines += _section_3(results)
+    lines += _section_5(results)
     lines += _section_4(results)
     lines += _section_startup(results)
     lines += _section_commands(results)
@@ -617,7 +651,7 @@ def print_summary(results: dict[str, Any]) -> None:
     """The medians, ratios and targets on stdout."""
     lines: list[str] = []
     lines += _section_1(results) + _section_2(results) + _section_3(results)
-    lines += _section_4(results) + _section_targets(results)
+    lines += _section_5(results) + _section_4(results) + _section_targets(results)
     print("\n" + "\n".join(lines))
 
 

