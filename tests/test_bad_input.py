@@ -399,6 +399,28 @@ def test_every_url_line_yields_exactly_one_target(
             assert "\n" not in target.problem
 
 
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(lines=LINES, final_newline=st.booleans(), limit=st.sampled_from([16, 40, 65536]))
+@example(lines=[b"\xe3\x80\x80", b"http://a.test/"], final_newline=True, limit=65536)
+def test_the_first_pass_counts_exactly_the_lines_the_run_checks(
+    lines: list[bytes], final_newline: bool, limit: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # One rule for what a URL line is: the progress bar's total (the first pass), the
+    # targets of one process, and the lines sent to worker processes all agree.
+    lines = [line.replace(b"\x00", b"") for line in lines]  # a NUL makes it a binary file
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    path = tmp_path_factory.mktemp("scan") / "urls.txt"
+    path.write_bytes(data)
+    with mock.patch.object(inputs, "MAX_LINE_BYTES", limit):
+        reader = inputs.open_sources([str(path)])
+        scan = inputs.scan_sources(reader.sources)
+        assert scan is not None
+        raw = list(reader.raw_lines())
+        reader = inputs.open_sources([str(path)])
+        targets = list(reader)
+    assert scan.lines == len(targets) == len(raw) == len(expected_numbers(lines))
+
+
 @settings(max_examples=300)
 @given(data=st.binary(max_size=4096))
 def test_the_reader_never_raises_on_any_bytes(data: bytes) -> None:

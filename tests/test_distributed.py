@@ -26,8 +26,9 @@ from click.testing import CliRunner
 from urlcheck.cli import cli
 from urlcheck.distributed import check_broker_url, check_chunk, from_json, to_json, worker_command
 from urlcheck.errors import DistributedError
-from urlcheck.inputs import parse_line
-from urlcheck.models import CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
+from urlcheck.inputs import parse_line, to_target
+from urlcheck.models import CheckResult, ErrorKind, StatusRanges
+from urlcheck.options import CheckOptions
 
 from .servers import Served, demo_app, serve_app
 
@@ -208,7 +209,7 @@ def test_targets_and_options_travel_as_plain_json() -> None:
         max_ms=1500.0,
         method="get",
     )
-    for value in (target, options, Target.from_url("not a url", source="f.txt", line=7)):
+    for value in (target, options, to_target("not a url", source="f.txt", line=7)):
         text = json.dumps(to_json(value))
         assert from_json(type(value), json.loads(text)) == value
     result = CheckResult(url="u", line=1, ok=False, error_kind=ErrorKind.SLOW, cert_days=3.5)

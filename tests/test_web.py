@@ -24,7 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from urlcheck.cli import cli
 from urlcheck.errors import InputError
-from urlcheck.models import CheckOptions, CheckResult
+from urlcheck.models import CheckResult
+from urlcheck.options import CheckOptions
 from urlcheck.web import CONTENT_SECURITY_POLICY, create_app
 
 from .servers import Served, demo_app, serve_app, urlcheck_serve

@@ -14,7 +14,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .checker import check_urls, fetch_url
     from .inputs import parse_line, read_targets
-    from .models import CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
+    from .models import CheckResult, ErrorKind, StatusRanges, Target
+    from .options import CheckOptions
 
 __all__ = [
     "CheckOptions",
@@ -34,7 +35,7 @@ _LAZY = {
     "fetch_url": "checker",
     "parse_line": "inputs",
     "read_targets": "inputs",
-    "CheckOptions": "models",
+    "CheckOptions": "options",
     "CheckResult": "models",
     "ErrorKind": "models",
     "StatusRanges": "models",

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
-from .models import Attempt, CheckOptions, CheckResult, ErrorKind, StatusRanges, Target
+from .inputs import to_target
+from .models import Attempt, CheckResult, ErrorKind, StatusRanges, Target
+from .options import CheckOptions
 from .streams import cancel_and_drain, each_in_thread
 from .urls import mask_url, scrub, secrets_in
 
@@ -143,7 +145,7 @@ async def fetch_url(
 
 async def _check(client: Client, url: Target | str, options: CheckOptions) -> CheckResult:
     """`fetch_url` over either client."""
-    target = url if isinstance(url, Target) else Target.from_url(url)
+    target = to_target(url)
     if target.problem is not None:
         return invalid_result(target)
     # The line's status= wins over --accept, for retrying and for judging alike.
@@ -208,7 +210,7 @@ async def check_urls(
     async def feed() -> None:
         async with contextlib.aclosing(each_in_thread(targets, todo.maxsize)) as items:
             async for item in items:
-                target = item if isinstance(item, Target) else Target.from_url(item)
+                target = to_target(item)
                 if target.problem is not None:
                     await results.put(invalid_result(target))
                     continue

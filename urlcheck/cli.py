@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ._version import __version__
-from .models import (
+from .models import StatusRanges
+from .options import (
     DEFAULT_ACCEPT,
     DEFAULT_BROKER_TIMEOUT,
     DEFAULT_CACHE_TTL,
@@ -32,7 +33,6 @@ from .models import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     CheckOptions,
-    StatusRanges,
 )
 from .params import (
     DurationType,

@@ -43,14 +43,13 @@ from urllib.parse import urlsplit
 import click
 
 from .errors import DistributedError
-from .models import (
+from .inputs import to_target
+from .models import CheckResult, StatusRanges, Target
+from .options import (
     DEFAULT_BROKER_TIMEOUT,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_REDELIVERY_TIMEOUT,
     CheckOptions,
-    CheckResult,
-    StatusRanges,
-    Target,
 )
 from .params import OneLineErrors
 from .urls import mask_url, scrub, secrets_in
@@ -479,7 +478,7 @@ class _Client:
             if item is None:
                 self._exhausted = True
                 break
-            target = item if isinstance(item, Target) else Target.from_url(item)
+            target = to_target(item)
             if target.problem is None:
                 # Like the core, a URL listed twice is checked once, across chunks too.
                 key = target.key

@@ -31,11 +31,11 @@ BOM = b"\xef\xbb\xbf"
 
 def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | None:
     """One decoded line → a target (possibly with a `problem`), or None for blanks and comments."""
-    text = text.strip()
-    if not text or text.startswith("#"):
+    url = url_word(text)
+    if url is None:
         return None
-    url, *more = text.split(None, 1)
-    rest = more[0] if more else ""
+    text = text.strip()
+    rest = text[len(url) :].lstrip()
     display = mask_url(url)
     parsed, problem = parse_url(url)
     if problem is not None:
@@ -66,6 +66,16 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
                 problem_kind=ErrorKind.INVALID_EXPECTATION,
             )
     return Target(url=url, display=display, source=source, line=line, expect=expect, parsed=parsed)
+
+
+def to_target(item: Target | str, *, source: str = STDIN, line: int = 0) -> Target:
+    """A target as given, or one from a URL string (a caller's list in memory), password
+    masked for display; an empty string is a line that cannot be checked."""
+    if isinstance(item, Target):
+        return item
+    return parse_line(item, source=source, line=line) or Target(
+        url="", display="", source=source, line=line, problem="empty line"
+    )
 
 
 def _hide_password(line: str, message: str) -> str:
@@ -182,12 +192,22 @@ def iter_stream(stream: BinaryIO, source: str) -> Iterator[Target]:
                 yield target
 
 
+def url_word(text: str) -> str | None:
+    """What a decoded line lists: its first word, the URL; None for a blank line (Unicode
+    white space too) or a comment. The one rule of what a URL line is: the reader, the first
+    pass over the files and the worker processes of a long list all ask it."""
+    words = text.split(None, 1)
+    if not words or words[0].startswith("#"):
+        return None
+    return words[0]
+
+
 def iter_lines(stream: BinaryIO, source: str) -> Iterator[Target | tuple[str, int]]:
     """Read one binary stream line by line: (text, line number) for every URL line, not yet
     parsed (see `parse_line`), or the failed target of a line that cannot even be decoded.
 
-    A line is blank or a comment by its decoded text (undecodable bytes replaced), the same
-    test whether it is short, over-long or not valid UTF-8.
+    A line is blank or a comment by its decoded text (undecodable bytes replaced; see
+    `url_word`), the same test whether it is short, over-long or not valid UTF-8.
     """
     number = 0
     while True:
@@ -201,20 +221,18 @@ def iter_lines(stream: BinaryIO, source: str) -> Iterator[Target | tuple[str, in
             raw = raw[len(BOM) :]
         if over_long:
             size, first = _skip_long_line(stream, raw)
-            if first and first != "#":
+            if url_word(first) is not None:
                 yield _too_long_target(size, raw, source, number)
             continue
         stripped = raw.strip()
-        if not stripped or stripped.startswith(b"#"):
-            continue
         try:
             text = stripped.decode("utf-8")
         except UnicodeDecodeError as exc:
-            shown = stripped.decode("utf-8", errors="replace").strip()
-            if shown and not shown.startswith("#"):
+            if url_word(stripped.decode("utf-8", errors="replace")) is not None:
                 yield _bad_bytes_target(stripped, exc, source, number)
             continue
-        yield text, number
+        if url_word(text) is not None:
+            yield text, number
 
 
 _Item = TypeVar("_Item")
@@ -362,12 +380,31 @@ class ListScan:
         return hash(target.url) in self.repeated
 
 
+def _url_words(stream: BinaryIO) -> Iterator[str | None]:
+    """The URL of every URL line `iter_lines` would yield, in order (None for an over-long
+    one): the same rules, without building its items."""
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        over_long = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        if over_long:
+            if url_word(_skip_long_line(stream, raw)[1]) is not None:
+                yield None
+            continue
+        url = url_word(raw.decode("utf-8", errors="replace"))
+        if url is not None:
+            yield url
+
+
 def scan_sources(sources: Sequence[Source]) -> ListScan | None:
     """Count URL lines and find repeated URLs in one cheap pass, then rewind.
 
     It lets the checker keep only the results a later duplicate line will ask for, so memory
     stays flat on long lists. None when a source cannot be read twice (standard input, a
-    pipe): then every result is kept.
+    pipe): then every result is kept. Lines are read by `iter_lines`, so the count is the
+    number of targets the run will have.
     """
     streams = [source.stream for source in sources]
     try:
@@ -381,27 +418,11 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
     lines = 0
     try:
         for stream, start in zip(streams, starts, strict=True):
-            first = True
-            while raw := stream.readline(MAX_LINE_BYTES + 1):
-                if first:
-                    raw = raw.removeprefix(BOM)
-                    first = False
-                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                    # Over-long: one (invalid) URL line, as iter_stream counts it.
-                    rest = raw
-                    while rest and not rest.endswith(b"\n"):
-                        rest = stream.readline(MAX_LINE_BYTES)
-                    if not raw.lstrip().startswith(b"#"):
-                        lines += 1
-                    continue
-                words = raw.split(None, 1)
-                if not words or words[0].startswith(b"#"):
-                    continue
+            for url in _url_words(stream):
                 lines += 1
-                try:
-                    key = hash(words[0].decode("utf-8"))
-                except UnicodeDecodeError:
-                    continue
+                if url is None:
+                    continue  # a line that cannot be checked is never requested
+                key = hash(url)
                 bit = key & (SCAN_BITS - 1)
                 if seen[bit >> 3] & (1 << (bit & 7)):
                     repeated.add(key)

@@ -6,7 +6,8 @@ from typing import IO, Any
 
 import click
 
-from .models import StatusRanges, header_problem, header_value_problem
+from .models import StatusRanges
+from .options import header_problem, header_value_problem
 from .status import ExitStatus
 
 

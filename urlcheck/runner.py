@@ -23,7 +23,8 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
-from .models import SHARD_MIN_LINES, CheckOptions, CheckResult, Summary, in_input_order
+from .models import CheckResult, Summary, in_input_order
+from .options import SHARD_MIN_LINES, CheckOptions
 from .params import InputFailure, UsageFailure
 from .status import ExitStatus, exit_status
 

@@ -20,10 +20,10 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ServeError
-from .models import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
+from .options import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
 
 if TYPE_CHECKING:
-    from .models import CheckOptions
+    from .options import CheckOptions
 
 DEFAULT_THREADS = 256
 """Waitress worker threads: requests waiting for a running check each hold one (blocked on a

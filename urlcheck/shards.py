@@ -27,8 +27,9 @@ from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any, BinaryIO
 
 from .errors import ShardError
-from .inputs import TargetReader, parse_line
-from .models import SHARD_MIN_LINES, CheckOptions, CheckResult, Target
+from .inputs import TargetReader, parse_line, url_word
+from .models import CheckResult, Target
+from .options import SHARD_MIN_LINES, CheckOptions
 
 SHARDS_MAX = 4
 BATCH = 256
@@ -101,10 +102,7 @@ async def check_urls_sharded(
                     source, number = item.source, item.line
                 else:
                     line, source, number = item
-                    words = line.split(None, 1)  # parse_line takes the first for the URL
-                    if not words:
-                        continue  # Unicode white space only: a blank line, as parse_line says
-                    url = words[0]
+                    url = url_word(line) or ""  # a URL line, as iter_lines said
                 repeat = may_repeat is None or may_repeat(Target(url=url, display=url))
                 index = hash(url) % shards
                 batch = batches[index]

@@ -49,16 +49,8 @@ from .checker import check_urls
 from .errors import InputError, ServeError
 from .history import History, HistoryError, Recorder, UrlStats
 from .inputs import open_sources
-from .models import (
-    DEFAULT_CACHE_TTL,
-    DEFAULT_INTERVAL,
-    CheckOptions,
-    CheckResult,
-    StatusRanges,
-    Summary,
-    Target,
-    in_input_order,
-)
+from .models import CheckResult, StatusRanges, Summary, Target, in_input_order
+from .options import DEFAULT_CACHE_TTL, DEFAULT_INTERVAL, CheckOptions
 from .render.labels import cert_level, status_class, status_label
 from .render.prometheus import family, to_prometheus
 

@@ -19,7 +19,8 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from ..models import Attempt, CheckOptions, ErrorKind, Target
+from ..models import Attempt, ErrorKind, Target
+from ..options import CheckOptions
 from ..urls import parse_url
 from . import failures
 from .body import decode_text

@@ -17,7 +17,8 @@ import ssl
 import aiohttp
 from yarl import URL
 
-from ..models import Attempt, CheckOptions, ErrorKind
+from ..models import Attempt, ErrorKind
+from ..options import CheckOptions
 from ..urls import mask_url
 from . import failures
 from .body import decode_text

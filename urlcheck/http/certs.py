@@ -11,7 +11,7 @@ import time
 
 from yarl import URL
 
-from ..models import CheckOptions
+from ..options import CheckOptions
 from .config import ssl_context
 
 CERT_PROBE_TIMEOUT = 5.0

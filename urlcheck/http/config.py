@@ -9,7 +9,7 @@ import urllib.parse
 from datetime import UTC, datetime
 
 from .._version import __version__
-from ..models import CheckOptions
+from ..options import CheckOptions
 
 DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
 DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate"))

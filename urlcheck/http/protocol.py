@@ -15,15 +15,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 import httptools
 
 from . import failures
 from .body import BodyReader
-
-if TYPE_CHECKING:
-    from .lean import LeanPool
 
 MAX_LINE = 100 * 1024
 """Longest status line or header line accepted (curl's CURL_MAX_HTTP_HEADER)."""
@@ -77,10 +74,22 @@ class _Stop(Exception):
     """Raised from a parser callback: the answer is complete, parse no further."""
 
 
+class Owner(Protocol):
+    """What a connection needs of its pool (`lean.LeanPool`)."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def _release(self, conn: Connection) -> None:
+        """`conn` answered and may be used again: keep it idle."""
+
+    def _forget(self, conn: Connection) -> None:
+        """`conn` is closed."""
+
+
 class Connection(asyncio.Protocol):
     """One connection to one host, one request at a time."""
 
-    def __init__(self, pool: LeanPool, key: tuple[str, str, int]) -> None:
+    def __init__(self, pool: Owner, key: tuple[str, str, int]) -> None:
         self.pool = pool
         self.key = key
         self.transport: asyncio.Transport | None = None

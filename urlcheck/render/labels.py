@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..models import CERT_FAIL_DAYS, CERT_WARN_DAYS, CheckResult, Summary
+from ..models import CheckResult, Summary
 
+CERT_WARN_DAYS = 30
+CERT_FAIL_DAYS = 14
+"""Certificates expiring sooner are shown amber (30 days) or red (14), in the table and page."""
 BAR_WIDTH = 8
 _BAR_EIGHTHS = " ▏▎▍▌▋▊▉"
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"

@@ -1,0 +1,121 @@
+"""How to check: `CheckOptions`, the knobs of the command line with the same defaults, and
+the rules its values must keep (checked here, once, for every door: the command line, the
+library, the web view, a Celery worker)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .models import StatusRanges
+
+DEFAULT_CONCURRENCY = 64
+DEFAULT_PER_HOST = 8
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 2
+DEFAULT_MAX_REDIRECTS = 10
+DEFAULT_ACCEPT = "200..299"
+DEFAULT_METHOD = "head"
+DEFAULT_BACKOFF = 0.5
+"""Seconds before the first retry; each further retry waits twice as long."""
+DEFAULT_RETRY_WAIT_MAX = 10.0
+"""Cap on one wait between attempts, a server's Retry-After included."""
+SHARD_MIN_LINES = 5_000
+"""Files with fewer URL lines are checked in one process (see shards.py): starting another
+costs about 0.1 s, more than it saves below a few thousand URLs."""
+DEFAULT_CHUNK_SIZE = 1000
+"""With a broker: URL lines per chunk, the unit of work a Celery worker takes."""
+DEFAULT_REDELIVERY_TIMEOUT = 600.0
+"""With a broker: seconds before a chunk taken by a worker that died goes to another."""
+DEFAULT_HOST = "127.0.0.1"
+"""With --serve: loopback only, the page is for this machine unless --host says otherwise."""
+DEFAULT_PORT = 8000
+DEFAULT_INTERVAL = 60
+"""With --serve: seconds between automatic refreshes of an open page; 0 for none."""
+DEFAULT_CACHE_TTL = 15.0
+"""With --serve: seconds a finished check is reused by every request before the next one."""
+DEFAULT_BROKER_TIMEOUT = 60.0
+"""With a broker: seconds the client waits for a worker to take a chunk before giving up."""
+
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP token (RFC 9110 section 5.6.2): what a header name is made of."""
+
+
+_BREAKS = (("\r", "a carriage return (CR)"), ("\n", "a line feed (LF)"), ("\0", "a NUL"))
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as a header value (it would end the header), or None."""
+    for char, what in _BREAKS:
+        if char in value:
+            return f"the value has {what}, which would end the header"
+    return None
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why ``name: value`` cannot be sent as a request header, or None when it can."""
+    if not _TOKEN_RE.fullmatch(name):
+        return f"{name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+    problem = header_value_problem(value)
+    return None if problem is None else f"header {name!r}: {problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """How to check: the knobs of the command line, with the same defaults."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_host: int = DEFAULT_PER_HOST
+    """Connections per host at once; 0 for no per-host limit."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds for one attempt, the whole request."""
+    retries: int = DEFAULT_RETRIES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    accept: StatusRanges = field(default_factory=lambda: StatusRanges(DEFAULT_ACCEPT))
+    method: str = DEFAULT_METHOD
+    """``head`` (HEAD, then GET when HEAD is refused) or ``get``."""
+    user_agent: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    insecure: bool = False
+    max_ms: float | None = None
+    """A response slower than this fails as `slow`."""
+    cert_days: float | None = None
+    """An https URL whose certificate expires in fewer days fails as `cert_expiry`."""
+    ca_bundle: str | None = None
+    """Trust only these CA certificates (PEM file) instead of the system's."""
+    backoff: float = DEFAULT_BACKOFF
+    retry_wait_max: float = DEFAULT_RETRY_WAIT_MAX
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.per_host < 0:
+            raise ValueError("per_host must be 0 (no limit) or more")
+        if not self.timeout > 0:
+            raise ValueError("timeout must be more than 0 seconds")
+        if self.retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if self.max_redirects < 0:
+            raise ValueError("max_redirects must be 0 or more")
+        if self.method not in ("head", "get"):
+            raise ValueError("method must be 'head' or 'get'")
+        # Checked here, once, for every door (the command line, the library, a worker):
+        # a header with a line break would let a value inject headers of its own.
+        if self.user_agent is not None:
+            problem = header_value_problem(self.user_agent)
+            if problem is not None:
+                raise ValueError(f"user_agent: {problem}")
+        for header in self.headers:
+            if not (isinstance(header, tuple) and len(header) == 2):
+                raise ValueError(f"headers: {header!r} is not a (name, value) pair")
+            problem = header_problem(*header)
+            if problem is not None:
+                raise ValueError(f"headers: {problem}")
+
+    def per_host_share(self, processes: int) -> int:
+        """Each of `processes` processes' part of ``--per-host`` (each has its own pool), so
+        that together they keep the limit; 0 (no limit) stays 0."""
+        if not self.per_host or processes <= 1:
+            return self.per_host
+        return max(1, self.per_host // processes)
