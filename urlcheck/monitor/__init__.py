@@ -19,6 +19,13 @@ from __future__ import annotations
 
 from .core import Monitor
 from .messages import Message, iso_utc
+from .notify import (
+    INSTALL_HINT,
+    NotifyTarget,
+    load_targets,
+    notify_urls_from_env,
+    validate_notify_urls,
+)
 from .outbox import CLAIM_LEASE_S, DeliveryReport
 from .state import (
     DEFAULT_DOWN_AFTER,
@@ -40,6 +47,7 @@ __all__ = [
     "CLAIM_LEASE_S",
     "DEFAULT_DOWN_AFTER",
     "DEFAULT_UP_AFTER",
+    "INSTALL_HINT",
     "Change",
     "DeliveryReport",
     "Incident",
@@ -47,6 +55,7 @@ __all__ = [
     "LineStatus",
     "Message",
     "Monitor",
+    "NotifyTarget",
     "Observation",
     "RunOutcome",
     "State",
@@ -56,4 +65,7 @@ __all__ = [
     "iso_utc",
     "line_id",
     "line_key",
+    "load_targets",
+    "notify_urls_from_env",
+    "validate_notify_urls",
 ]
