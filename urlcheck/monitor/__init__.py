@@ -17,6 +17,7 @@ The names a caller needs::
 
 from __future__ import annotations
 
+from .badge import badge_svg, line_badge, status_badge
 from .core import Monitor
 from .messages import Message, iso_utc
 from .notify import (
@@ -61,11 +62,14 @@ __all__ = [
     "State",
     "Thresholds",
     "Transition",
+    "badge_svg",
     "decide",
     "iso_utc",
+    "line_badge",
     "line_id",
     "line_key",
     "load_targets",
     "notify_urls_from_env",
+    "status_badge",
     "validate_notify_urls",
 ]
