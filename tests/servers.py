@@ -67,9 +67,9 @@ class _LoopThread:
 
 @contextlib.contextmanager
 def serve_app(
-    app: web.Application, *, ssl_context: object = None, host: str = "127.0.0.1"
+    app: web.Application, *, ssl_context: object = None, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[Served]:
-    """Run an aiohttp app on a free port in a background thread for the block."""
+    """Run an aiohttp app on `port` (a free one by default) in a background thread."""
     runner_thread = _LoopThread()
     served = Served(host=host, port=0, scheme="https" if ssl_context else "http")
     app[SERVED] = served
@@ -77,7 +77,7 @@ def serve_app(
 
     async def start() -> int:
         await runner.setup()
-        site = web.TCPSite(runner, host, 0, ssl_context=ssl_context)  # type: ignore[arg-type]
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)  # type: ignore[arg-type]
         await site.start()
         sockets = site._server.sockets  # type: ignore[union-attr]
         return int(sockets[0].getsockname()[1])

@@ -5,7 +5,8 @@ UrlcheckError
 ├── DistributedError   the Celery cluster cannot check the list (broker, workers)
 ├── ShardError         a worker process of a long list failed (shards.py)
 ├── ServeError         the web view cannot listen, or is stopping while a check runs
-└── HistoryError       the --db history cannot be opened or is not urlcheck's (history.py)
+├── HistoryError       the --db history cannot be opened or is not urlcheck's (history.py)
+└── NotifyError        a --notify URL cannot be used, or Apprise is missing (monitor/notify.py)
 """
 
 from __future__ import annotations
@@ -29,3 +30,7 @@ class ShardError(UrlcheckError):
 
 class ServeError(UrlcheckError):
     """The web view cannot listen (port in use …) or is stopping while a check runs."""
+
+
+class NotifyError(UrlcheckError, ValueError):
+    """A notify URL cannot be used (unknown service, malformed), or Apprise is not installed."""

@@ -24,7 +24,7 @@ from .models import CheckResult, ErrorKind, Summary
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0
 """How long a writer waits for another process's transaction before giving up."""
 BATCH_SIZE = 500
@@ -64,6 +64,16 @@ CREATE TABLE results (
 CREATE INDEX results_url_time ON results (url, checked_at);
 CREATE INDEX results_time ON results (checked_at);
 """
+
+
+def _migration(version: int) -> list[str]:
+    """The statements that bring the schema from `version` - 1 to `version`."""
+    # Imported here, not at the top: the monitor package imports this module.
+    from .monitor.schema import MONITOR_SCHEMA
+
+    steps = {2: MONITOR_SCHEMA}  # 2: the monitor's state, incidents and outbox
+    return [statement for statement in steps[version].split(";") if statement.strip()]
+
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -178,11 +188,12 @@ class History:
 
     def _migrate(self) -> None:
         # Readers (the web page, `urlcheck history`) must not queue behind a writer's lock:
-        # the write lock is taken only to create the schema.
+        # the write lock is taken only to create the schema or bring it up to date.
         version = self._schema_version()
+        if version == SCHEMA_VERSION:
+            return
         if version is not None:
             self._check_version(version)
-            return
         with self._write() as db:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
             if "schema_version" not in tables:
@@ -191,13 +202,20 @@ class History:
                 # executescript would commit the open transaction: run the statements one by one.
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
-                db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-                return
+                db.execute("INSERT INTO schema_version VALUES (1)")
+            # Read again under the lock: another process may have migrated in the meantime.
             (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
-        self._check_version(version)
+            self._check_version(version)
+            if version == SCHEMA_VERSION:
+                return
+            # In the same transaction as the check: a failed step leaves version `version`.
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _migration(step):
+                    db.execute(statement)
+            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
-    def _check_version(self, version: int) -> None:
-        if version != SCHEMA_VERSION:
+    def _check_version(self, version: int | None) -> None:
+        if version is None or not 1 <= version <= SCHEMA_VERSION:
             raise HistoryError(
                 f"{self.path}: history schema {version} is not the {SCHEMA_VERSION} "
                 "this urlcheck knows"
