@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from urlcheck.inputs import read_targets
-from urlcheck.models import CheckResult, ErrorKind, Target
+from urlcheck.inputs import read_targets, to_target
+from urlcheck.models import CheckResult, ErrorKind
 from urlcheck.monitor import (
     LineState,
     Monitor,
@@ -121,7 +121,7 @@ def test_the_key_is_the_absolute_file_and_the_unmasked_url(
 
 
 def test_an_observation_from_a_target_and_its_result() -> None:
-    target = Target.from_url("https://u:pa55@example.test/", source="urls.txt", line=3)
+    target = to_target("https://u:pa55@example.test/", source="urls.txt", line=3)
     result = CheckResult(
         url=target.display, line=3, ok=False, status=None, error_kind=ErrorKind.TIMEOUT,
         error="no complete answer within 10 s", file="urls.txt",

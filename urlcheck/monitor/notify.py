@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import NotifyError
-from ..inputs import scrub, secrets_in
+from ..urls import scrub, secrets_in
 from .messages import Message
 
 INSTALL_HINT = "pip install 'urlcheck[notify]'"

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from ..inputs import STDIN, scrub, secrets_in
+from ..inputs import STDIN
+from ..urls import scrub, secrets_in
 from .messages import Message, down_message, failure_detail, reminder_message, up_message
 from .outbox import enqueue
 from .store import write
