@@ -365,7 +365,7 @@ def main() -> None:
         args.workers = [int(n) for n in args.workers.split(",")]
         with tempfile.TemporaryDirectory(prefix="urlcheck-distributed-") as tmp:
             runs, costs = measure(args, Path(tmp))
-        from urlcheck.distributed import DISCOVERY_TIMEOUT
+        from urlcheck.distributed.cluster import DISCOVERY_TIMEOUT
 
         data = {
             "meta": {

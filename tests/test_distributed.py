@@ -253,7 +253,7 @@ def test_a_worker_refuses_options_with_a_header_that_would_inject_another(
     options = {**to_json(CheckOptions(retries=0)), field: value}
     with pytest.raises(ValueError, match=f"^{field}: "):
         check_chunk([to_json(target)], options)
-    assert web.log == []
+    assert web.requests_to("/ok?refused=1") == []
 
 
 @pytest.mark.parametrize("args", [["worker", "--broker"], ["--broker"]], ids=["worker", "client"])

@@ -558,7 +558,7 @@ def test_serve_needs_a_readable_file_not_standard_input(tmp_path: Path) -> None:
 def test_only_the_serve_path_imports_flask_and_waitress() -> None:
     code = (
         "import sys\n"
-        "import urlcheck.serve\n"
+        "import urlcheck.web.serve\n"
         "from urlcheck.cli import main\n"
         "for args in (['--version'], ['-h']):\n"
         "    try:\n        main(args)\n    except SystemExit:\n        pass\n"

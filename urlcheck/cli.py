@@ -446,7 +446,7 @@ def _serve(
             "--serve reads its FILEs again when they change, so it cannot serve standard input"
         )
     from .errors import UrlcheckError
-    from .serve import serve  # Flask and waitress are imported on this path only
+    from .web.serve import serve  # Flask and waitress are imported on this path only
 
     try:
         serve(
@@ -516,6 +516,7 @@ Example:
 )
 def history_command(db_path: str, since: float, fmt: str) -> None:
     """Show, per URL, uptime %, checks, p50/p95 response time and the last failure."""
+    from .durations import duration_label
     from .history import History, HistoryError
     from .render.records import history_json
     from .render.table import history_table
@@ -534,14 +535,7 @@ def history_command(db_path: str, since: float, fmt: str) -> None:
     if not stats:
         console.print("no checks recorded in that period")
         return
-    console.print(history_table(stats, since_label=_duration_label(since)))
-
-
-def _duration_label(seconds: float) -> str:
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
+    console.print(history_table(stats, since_label=duration_label(since)))
 
 
 SUBCOMMANDS: dict[str, str] = {

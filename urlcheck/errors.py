@@ -5,7 +5,7 @@ UrlcheckError
 ├── DistributedError   the Celery cluster cannot check the list (broker, workers)
 ├── ShardError         a worker process of a long list failed (shards.py)
 ├── ServeError         the web view cannot listen, or is stopping while a check runs
-├── HistoryError       the --db history cannot be opened or is not urlcheck's (history.py)
+├── HistoryError       the --db database cannot be opened or is not urlcheck's (database.py)
 └── NotifyError        a --notify URL cannot be used, or Apprise is missing (monitor/notify.py)
 """
 
@@ -26,6 +26,10 @@ class DistributedError(UrlcheckError):
 
 class ShardError(UrlcheckError):
     """A worker process of a long list failed, so the run cannot be completed."""
+
+
+class HistoryError(UrlcheckError):
+    """The history database cannot be opened or is not urlcheck's."""
 
 
 class ServeError(UrlcheckError):

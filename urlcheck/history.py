@@ -1,94 +1,45 @@
-"""The SQLite store of past runs: record results, prune old rows, summarise uptime.
-
-Safe for overlapping cron runs: WAL journal, a busy timeout, and every write in one short
-``BEGIN IMMEDIATE`` transaction, so two processes writing at once wait for each other
-instead of losing rows.
-"""
+"""The history of past runs in the ``--db`` database: record results as a run goes, prune old
+rows, and read back uptime figures and the latest complete run (`database` opens the file
+and keeps it safe for overlapping cron runs; `schema` has its tables)."""
 
 from __future__ import annotations
 
 import os
-import re
 import socket
 import sqlite3
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import UrlcheckError
-from .models import CheckResult, ErrorKind, Summary
+from . import schema
+from .database import BUSY_TIMEOUT_S, open_database, write
+from .durations import parse_duration
+from .errors import HistoryError
+from .models import CheckResult, Summary
+
+__all__ = [
+    "BATCH_SIZE",
+    "BUSY_TIMEOUT_S",
+    "History",
+    "HistoryError",
+    "RecordedRun",
+    "Recorder",
+    "UrlStats",
+    "parse_duration",
+]
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 2
-BUSY_TIMEOUT_S = 60.0
-"""How long a writer waits for another process's transaction before giving up."""
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 BATCH_SIZE = 500
 """Results written per transaction while a run goes on."""
-
-_SCHEMA = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    total INTEGER,
-    failed INTEGER,
-    interrupted INTEGER
-);
-CREATE TABLE results (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    checked_at REAL NOT NULL,
-    url TEXT NOT NULL,
-    file TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    ok INTEGER NOT NULL,
-    status INTEGER,
-    reason TEXT,
-    elapsed_ms REAL NOT NULL,
-    final_url TEXT,
-    redirects INTEGER NOT NULL,
-    method TEXT,
-    attempts INTEGER NOT NULL,
-    error_kind TEXT,
-    error TEXT,
-    cert_days REAL
-);
-CREATE INDEX results_url_time ON results (url, checked_at);
-CREATE INDEX results_time ON results (checked_at);
-"""
-
-
-def _migration(version: int) -> list[str]:
-    """The statements that bring the schema from `version` - 1 to `version`."""
-    # Imported here, not at the top: the monitor package imports this module.
-    from .monitor.schema import MONITOR_SCHEMA
-
-    steps = {2: MONITOR_SCHEMA}  # 2: the monitor's state, incidents and outbox
-    return [statement for statement in steps[version].split(";") if statement.strip()]
-
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-class HistoryError(UrlcheckError):
-    """The history database cannot be opened or is not urlcheck's."""
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a duration like ``90s``, ``15m``, ``24h``, ``30d`` or ``2w``."""
-    match = _DURATION_RE.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 90s, 15m, 24h, 30d or 2w")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+_INSERT = (
+    f"INSERT INTO results (run_id, checked_at, {schema.RESULT_LIST})"
+    f" VALUES (?, ?{', ?' * len(CheckResult.FIELDS)})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,32 +81,11 @@ class RecordedRun:
 
 
 class History:
-    """A history database at `path`; create it on first use."""
+    """A history database at `path`; made on first use, migrated from an older schema."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        try:
-            if self.path.parent and not self.path.parent.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-        except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(
-                f"{self.path}: cannot use it as a history database ({exc})"
-            ) from None
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except (sqlite3.Error, OSError, HistoryError) as exc:
-            self._db.close()
-            if isinstance(exc, HistoryError):
-                raise
-            raise HistoryError(
-                f"{self.path}: cannot use it as a history database ({exc})"
-            ) from None
+        self._db = open_database(self.path)
 
     def close(self) -> None:
         """Close the connection."""
@@ -167,63 +97,9 @@ class History:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, taken up front so concurrent writers queue."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def _schema_version(self) -> int | None:
-        """The schema's version, read without a lock; None when there is no schema yet."""
-        try:
-            (version,) = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
-        except sqlite3.OperationalError:  # no such table
-            return None
-        return int(version) if version is not None else None
-
-    def _migrate(self) -> None:
-        # Readers (the web page, `urlcheck history`) must not queue behind a writer's lock:
-        # the write lock is taken only to create the schema or bring it up to date.
-        version = self._schema_version()
-        if version == SCHEMA_VERSION:
-            return
-        if version is not None:
-            self._check_version(version)
-        with self._write() as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-            if "schema_version" not in tables:
-                if tables - {"sqlite_sequence"}:
-                    raise HistoryError(f"{self.path}: this database is not urlcheck's history")
-                # executescript would commit the open transaction: run the statements one by one.
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    db.execute(statement)
-                db.execute("INSERT INTO schema_version VALUES (1)")
-            # Read again under the lock: another process may have migrated in the meantime.
-            (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
-            self._check_version(version)
-            if version == SCHEMA_VERSION:
-                return
-            # In the same transaction as the check: a failed step leaves version `version`.
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _migration(step):
-                    db.execute(statement)
-            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-
-    def _check_version(self, version: int | None) -> None:
-        if version is None or not 1 <= version <= SCHEMA_VERSION:
-            raise HistoryError(
-                f"{self.path}: history schema {version} is not the {SCHEMA_VERSION} "
-                "this urlcheck knows"
-            )
-
     def start_run(self, started_at: float | None = None) -> int:
         """Open a run and return its id."""
-        with self._write() as db:
+        with write(self._db) as db:
             cursor = db.execute(
                 "INSERT INTO runs (started_at, host, pid) VALUES (?, ?, ?)",
                 (started_at or time.time(), socket.gethostname(), os.getpid()),
@@ -233,27 +109,15 @@ class History:
 
     def record(self, run_id: int, results: Iterable[tuple[CheckResult, float]]) -> None:
         """Store (result, when it was checked) pairs of a run, in one transaction."""
-        rows = [
-            (
-                run_id, checked_at, r.url, r.file, r.line, int(r.ok), r.status, r.reason,
-                r.elapsed_ms, r.final_url, r.redirects, r.method, r.attempts,
-                None if r.error_kind is None else str(r.error_kind), r.error, r.cert_days,
-            )
-            for r, checked_at in results
-        ]  # fmt: skip
+        rows = [(run_id, checked_at, *schema.result_row(r)) for r, checked_at in results]
         if not rows:
             return
-        with self._write() as db:
-            db.executemany(
-                "INSERT INTO results (run_id, checked_at, url, file, line, ok, status, reason,"
-                " elapsed_ms, final_url, redirects, method, attempts, error_kind, error,"
-                " cert_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        with write(self._db) as db:
+            db.executemany(_INSERT, rows)
 
     def finish_run(self, run_id: int, summary: Summary, *, interrupted: bool = False) -> None:
         """Close a run with its counts."""
-        with self._write() as db:
+        with write(self._db) as db:
             db.execute(
                 "UPDATE runs SET finished_at = ?, total = ?, failed = ?, interrupted = ?"
                 " WHERE id = ?",
@@ -263,14 +127,14 @@ class History:
     def prune(self, older_than_s: float, now: float | None = None) -> int:
         """Delete results and runs older than `older_than_s` seconds; return results deleted."""
         cutoff = (now or time.time()) - older_than_s
-        with self._write() as db:
+        with write(self._db) as db:
             deleted = db.execute("DELETE FROM results WHERE checked_at < ?", (cutoff,)).rowcount
             db.execute(
                 "DELETE FROM runs WHERE started_at < ?"
                 " AND NOT EXISTS (SELECT 1 FROM results WHERE results.run_id = runs.id)",
                 (cutoff,),
             )
-        return deleted
+        return int(deleted)
 
     def stats(self, since: float, *, recent: int = 20) -> list[UrlStats]:
         """Per URL since `since` (a UNIX time): uptime, checks, p50/p95, last failure."""
@@ -325,21 +189,9 @@ class History:
             return None
         run_id, started_at, finished_at = row
         results = self._db.execute(
-            "SELECT url, line, ok, status, reason, elapsed_ms, final_url, redirects, method,"
-            " attempts, error_kind, error, file, cert_days FROM results WHERE run_id = ?"
-            " ORDER BY id",
-            (run_id,),
+            f"SELECT {schema.RESULT_LIST} FROM results WHERE run_id = ? ORDER BY id", (run_id,)
         )
-        return RecordedRun(started_at, finished_at, [
-            CheckResult(
-                url=url, line=line, ok=bool(ok), status=status, reason=reason,
-                elapsed_ms=elapsed_ms, final_url=final_url, redirects=redirects, method=method,
-                attempts=attempts, error_kind=None if kind is None else ErrorKind(kind),
-                error=error, file=file, cert_days=cert_days,
-            )
-            for (url, line, ok, status, reason, elapsed_ms, final_url, redirects, method,
-                 attempts, kind, error, file, cert_days) in results
-        ])  # fmt: skip
+        return RecordedRun(started_at, finished_at, [schema.result_from_row(r) for r in results])
 
 
 class Recorder:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import enum
 import operator
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -132,22 +132,8 @@ class CheckResult:
     cert_days: float | None = None
     """Days until the server's TLS certificate expires (https only; negative once expired)."""
 
-    FIELDS = (
-        "url",
-        "line",
-        "ok",
-        "status",
-        "reason",
-        "elapsed_ms",
-        "final_url",
-        "redirects",
-        "method",
-        "attempts",
-        "error_kind",
-        "error",
-        "file",
-        "cert_days",
-    )
+    FIELDS: ClassVar[tuple[str, ...]]
+    """The field names in order: every output format's columns, and the database's."""
 
     def __reduce__(self) -> tuple[type[CheckResult], tuple[Any, ...]]:
         # Pickled by the worker processes of a long list (shards.py): positional values
@@ -160,22 +146,13 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values, in the documented field order."""
-        return {
-            "url": self.url,
-            "line": self.line,
-            "ok": self.ok,
-            "status": self.status,
-            "reason": self.reason,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-            "final_url": self.final_url,
-            "redirects": self.redirects,
-            "method": self.method,
-            "attempts": self.attempts,
-            "error_kind": None if self.error_kind is None else str(self.error_kind),
-            "error": self.error,
-            "file": self.file,
-            "cert_days": None if self.cert_days is None else round(self.cert_days, 2),
-        }
+        values = dict(zip(self.FIELDS, _result_values(self), strict=True))
+        values["elapsed_ms"] = round(self.elapsed_ms, 3)
+        if self.error_kind is not None:
+            values["error_kind"] = str(self.error_kind)
+        if self.cert_days is not None:
+            values["cert_days"] = round(self.cert_days, 2)
+        return values
 
 
 @dataclass(slots=True)
@@ -221,6 +198,7 @@ def too_many_redirects_message(redirects: int) -> str:
     return f"more than {redirects} redirects"
 
 
+CheckResult.FIELDS = tuple(f.name for f in fields(CheckResult))
 _result_values = operator.attrgetter(*CheckResult.FIELDS)
 
 

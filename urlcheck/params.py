@@ -103,7 +103,7 @@ class DurationType(click.ParamType[float, str]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int | float):
             return float(value)
-        from .history import parse_duration
+        from .durations import parse_duration
 
         try:
             return parse_duration(str(value))

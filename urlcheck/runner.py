@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
+from .loops import chosen_policy
 from .models import CheckResult, Summary, in_input_order
 from .options import SHARD_MIN_LINES, CheckOptions
 from .params import InputFailure, UsageFailure
@@ -381,7 +382,7 @@ def run_checks(
             threading.Thread(
                 target=_prepare_table, args=(output.requests_out,), daemon=True
             ).start()
-        with _uvloop(), progress or contextlib.nullcontext():
+        with chosen_policy(), progress or contextlib.nullcontext():
             task_id = progress.add_task("check", total=expected) if progress else None
             try:
                 run = async_to_sync(_check)(
@@ -415,31 +416,6 @@ def run_checks(
         input_errors=len(reader.errors) + history_failed,
         interrupted=run.interrupted or interrupt.requested,
     )
-
-
-@contextlib.contextmanager
-def _uvloop() -> Iterator[None]:
-    """Run the checks on uvloop when it is installed (``pip install 'urlcheck[fast]'``).
-
-    asgiref starts the loop with asyncio.run, which asks the policy for a new loop; the
-    policy is put back afterwards, so nothing else in the process changes (a test run, say).
-    URLCHECK_LOOP=asyncio keeps the standard loop.
-    """
-    try:
-        if os.environ.get("URLCHECK_LOOP", "").lower() == "asyncio":
-            raise ImportError
-        import uvloop
-    except ImportError:
-        yield
-        return
-    import asyncio
-
-    previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    try:
-        yield
-    finally:
-        asyncio.set_event_loop_policy(previous)
 
 
 @contextlib.contextmanager

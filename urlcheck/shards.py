@@ -26,6 +26,7 @@ import sys
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any, BinaryIO
 
+from . import loops
 from .errors import ShardError
 from .inputs import TargetReader, parse_line, url_word
 from .models import CheckResult, Target
@@ -267,14 +268,8 @@ def main() -> None:
     options = _read_message(stdin)
     if not isinstance(options, CheckOptions):
         sys.exit("urlcheck.shards: started by urlcheck for long lists, not by hand")
-    run: Callable[..., object] = asyncio.run
-    if os.environ.get("URLCHECK_LOOP", "").lower() != "asyncio":  # as runner._uvloop reads it
-        with contextlib.suppress(ImportError):
-            import uvloop
-
-            run = uvloop.run
     try:
-        run(_work(options, stdin, stdout))
+        loops.run(_work(options, stdin, stdout))
     except BrokenPipeError:  # the parent stopped (Ctrl-C, or a closed output): stop too
         os._exit(0)
 

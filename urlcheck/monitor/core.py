@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..history import HistoryError
+from ..database import open_database, write
+from ..errors import HistoryError
 from . import outbox, state, views
 from .outbox import Channel, DeliveryReport
 from .state import Observation, RunOutcome, Thresholds
-from .store import connect, write
 from .views import Incident, LineStatus
 
 
@@ -31,7 +31,7 @@ class Monitor:
     ) -> None:
         self.path = Path(path)
         self.thresholds = thresholds or Thresholds()
-        self._db = connect(self.path)
+        self._db = open_database(self.path)
 
     def close(self) -> None:
         """Close the connection."""

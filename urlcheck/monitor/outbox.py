@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..database import write
 from .messages import Message
-from .store import write
 
 CLAIM_LEASE_S = 600.0
 """Seconds a claimed message is left to the run sending it. A send gives up long before

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from ..database import write
 from ..inputs import STDIN
 from ..urls import scrub, secrets_in
 from .messages import Message, down_message, failure_detail, reminder_message, up_message
 from .outbox import enqueue
-from .store import write
 
 if TYPE_CHECKING:
     from ..models import CheckResult, Target

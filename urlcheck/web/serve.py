@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import ServeError
-from .options import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
+from ..errors import ServeError
+from ..options import DEFAULT_CACHE_TTL, DEFAULT_HOST, DEFAULT_INTERVAL, DEFAULT_PORT
 
 if TYPE_CHECKING:
-    from .options import CheckOptions
+    from ..options import CheckOptions
 
 DEFAULT_THREADS = 256
 """Waitress worker threads: requests waiting for a running check each hold one (blocked on a
@@ -124,7 +124,7 @@ def serve(
     db: str | None = None,
 ) -> None:
     """Serve the page for `files` until Ctrl-C or SIGTERM; raises `UrlcheckError` on bad input."""
-    from .web import create_app, list_errors, stop_checks
+    from .app import create_app, list_errors, stop_checks
 
     err = stderr or sys.stderr
     app = create_app(files, options, interval=interval, cache_ttl=cache_ttl, db=db)
