@@ -283,6 +283,23 @@ def test_help_documents_every_option_and_the_exit_codes() -> None:
     assert "URLCHECK_" in result.stdout
 
 
+def test_every_option_is_in_one_help_panel_and_in_the_readme() -> None:
+    from urlcheck.cli.check import PANELS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    options = [p for p in cli.params if isinstance(p, __import__("click").Option)]
+    paneled = [name for _, names in PANELS for name in names]
+    assert len(paneled) == len(set(paneled)), "an option in two panels"
+    for param in options:
+        if param.name == "version":
+            continue
+        assert param.opts[0] in paneled, f"{param.opts[0]} is in no --help panel"
+        assert f"`{param.opts[0]}" in readme, f"{param.opts[0]} is not in the README"
+    result = run("-h")
+    for title, _ in PANELS:
+        assert title in result.stdout
+
+
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0

@@ -5,7 +5,8 @@ library, the web view, a Celery worker)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 from .models import StatusRanges
 
@@ -119,3 +120,54 @@ class CheckOptions:
         if not self.per_host or processes <= 1:
             return self.per_host
         return max(1, self.per_host // processes)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputOptions:
+    """Where and how a terminal run prints its results."""
+
+    fmt: str = "table"
+    output_path: str | None = None
+    """``--output FILE``: written atomically when the run ends; None for standard output."""
+    quiet: bool = False
+    show_all: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryOptions:
+    """The ``--db`` history a run records into, and how much of it to keep."""
+
+    db_path: str | None = None
+    keep: float | None = None
+    """Seconds of history kept (``--keep``); None keeps everything."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """``--serve``: the web view instead of a terminal run."""
+
+    serve: bool = False
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    interval: int = DEFAULT_INTERVAL
+    cache_ttl: float = DEFAULT_CACHE_TTL
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOptions:
+    """``--broker``: the checks on a Celery cluster instead of this machine."""
+
+    broker: str | None = None
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    redelivery_timeout: float = DEFAULT_REDELIVERY_TIMEOUT
+    broker_timeout: float = DEFAULT_BROKER_TIMEOUT
+
+
+_Options = TypeVar("_Options")
+
+
+def pick(cls: type[_Options], values: dict[str, Any]) -> _Options:
+    """`cls` made from the `values` named after its fields, taken out of `values` (so that
+    what is left over belongs to no group, which the command line checks)."""
+    names = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
+    return cls(**{name: values.pop(name) for name in names if name in values})

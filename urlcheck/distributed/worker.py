@@ -6,9 +6,9 @@ import os
 
 import click
 
+from ..cli.params import OneLineErrors
 from ..errors import DistributedError
 from ..options import DEFAULT_REDELIVERY_TIMEOUT
-from ..params import OneLineErrors
 from .broker import check_broker_url
 from .celery_app import create_app
 
@@ -85,7 +85,7 @@ def worker_command(
     Example:
       urlcheck worker --broker redis://queue.internal:6379/0 --concurrency 4
     """
-    from ..params import InputFailure
+    from ..cli.params import InputFailure
 
     try:
         check_broker_url(broker)

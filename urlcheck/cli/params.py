@@ -6,9 +6,16 @@ from typing import IO, Any
 
 import click
 
-from .models import StatusRanges
-from .options import header_problem, header_value_problem
-from .status import ExitStatus
+from ..models import StatusRanges
+from ..options import header_problem, header_value_problem
+from ..status import ExitStatus
+
+CONTEXT_SETTINGS = {
+    "help_option_names": ["-h", "--help"],
+    "auto_envvar_prefix": "URLCHECK",
+    "show_default": True,
+    "max_content_width": 100,
+}
 
 
 class UsageFailure(click.UsageError):
@@ -37,6 +44,18 @@ class OneLineErrors(click.Command):
             if isinstance(exc, UsageFailure):
                 raise
             raise UsageFailure(exc.format_message(), exc.ctx) from None
+
+
+class PanelledCommand(OneLineErrors):
+    """A command whose ``--help`` shows its options in panels by concern (`check.PANELS`),
+    drawn by rich-click when it is installed: it is imported only to show the help."""
+
+    def get_help(self, ctx: click.Context) -> str:
+        try:
+            from .help import panelled_help
+        except ImportError:  # rich-click is missing: Click's own help, in one column
+            return super().get_help(ctx)
+        return panelled_help(self, ctx)
 
 
 class InputFailure(click.ClickException):
@@ -103,7 +122,7 @@ class DurationType(click.ParamType[float, str]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int | float):
             return float(value)
-        from .durations import parse_duration
+        from ..durations import parse_duration
 
         try:
             return parse_duration(str(value))

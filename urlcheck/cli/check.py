@@ -1,23 +1,21 @@
-"""The `urlcheck` commands: the check (options in, `runner.run_checks`, exit status out),
-`urlcheck history`, and the hand-overs to `--serve` and `--broker`.
+"""The ``urlcheck`` check command: its options, in panels by concern (`PANELS`, which
+``--help`` shows), and `cli`, a dispatcher that groups them (`options`) and hands over to
+the terminal run (`runner`), the web view (``--serve``) or the cluster (``--broker``).
 
-Only click is imported at module level: `urlcheck --version` and `--help` stay fast, and the
-checking path never imports Flask.
+Only click is imported at module level: ``urlcheck --version`` and ``--help`` stay fast,
+and the checking path never imports Flask.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-import time
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._version import __version__
-from .models import StatusRanges
-from .options import (
+from .._version import __version__
+from ..options import (
     DEFAULT_ACCEPT,
     DEFAULT_BROKER_TIMEOUT,
     DEFAULT_CACHE_TTL,
@@ -32,36 +30,53 @@ from .options import (
     DEFAULT_REDELIVERY_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    BrokerOptions,
     CheckOptions,
+    HistoryOptions,
+    OutputOptions,
+    ServeOptions,
+    pick,
 )
 from .params import (
+    CONTEXT_SETTINGS,
     DurationType,
     HeaderType,
     HeaderValueType,
     InputFailure,
-    OneLineErrors,
+    PanelledCommand,
     StatusRangesType,
     UsageFailure,
     check_ca_bundle,
 )
-from .runner import make_console, open_output, open_recorder, run_checks
+from .runner import open_recorder, run_checks
+from .terminal import open_output
 
 if TYPE_CHECKING:
     from .runner import ResultSource
 
 FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
 
-
-CONTEXT_SETTINGS = {
-    "help_option_names": ["-h", "--help"],
-    "auto_envvar_prefix": "URLCHECK",
-    "show_default": True,
-    "max_content_width": 100,
-}
+PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Checking",
+        ("--concurrency", "--per-host", "--processes", "--timeout", "--retries"),
+    ),
+    (
+        "What a URL must answer",
+        ("--max-redirects", "--accept", "--method", "--user-agent", "--header", "--max-ms"),
+    ),
+    ("TLS", ("--cert-days", "--ca-bundle", "--insecure")),
+    ("Output", ("--format", "--output", "--all", "--quiet")),
+    ("History and monitoring", ("--db", "--keep")),
+    ("Serve", ("--serve", "--host", "--port", "--interval", "--cache-ttl")),
+    ("Distributed", ("--broker", "--chunk-size", "--redelivery-timeout", "--broker-timeout")),
+)
+"""``--help``'s panels, by concern: every option of the command is in exactly one."""
 
 
 @click.command(
-    cls=OneLineErrors,
+    name="urlcheck",
+    cls=PanelledCommand,
     context_settings=CONTEXT_SETTINGS,
     epilog="""\b
 Exit codes:
@@ -81,27 +96,7 @@ Every option can also be set in the environment as URLCHECK_<OPTION>,
 e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
 )
 @click.argument("files", metavar="[FILE]...", nargs=-1, type=click.Path(allow_dash=True))
-@click.option(
-    "--format",
-    "fmt",
-    envvar="URLCHECK_FORMAT",
-    type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
-    default="table",
-    show_envvar=True,
-    help="Output: a table, a JSON array, JSON lines (streamed as checks finish), CSV, "
-    "JUnit XML, Prometheus text (node_exporter textfile format) or a Markdown table.",
-)
-@click.option(
-    "--output",
-    "-o",
-    "output_path",
-    envvar="URLCHECK_OUTPUT",
-    metavar="FILE",
-    default=None,
-    show_envvar=True,
-    help="Write the output to FILE instead of standard output; the file is replaced "
-    "atomically when the run ends (safe for a Prometheus textfile collector).",
-)
+# Checking
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 10_000),
@@ -213,6 +208,45 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     show_envvar=True,
     help="Do not verify TLS certificates.",
 )
+# Output
+@click.option(
+    "--format",
+    "fmt",
+    envvar="URLCHECK_FORMAT",
+    type=click.Choice(FORMAT_CHOICES, case_sensitive=False),
+    default="table",
+    show_envvar=True,
+    help="Output: a table, a JSON array, JSON lines (streamed as checks finish), CSV, "
+    "JUnit XML, Prometheus text (node_exporter textfile format) or a Markdown table.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    envvar="URLCHECK_OUTPUT",
+    metavar="FILE",
+    default=None,
+    show_envvar=True,
+    help="Write the output to FILE instead of standard output; the file is replaced "
+    "atomically when the run ends (safe for a Prometheus textfile collector).",
+)
+@click.option(
+    "--all",
+    "show_all",
+    envvar="URLCHECK_ALL",
+    is_flag=True,
+    show_envvar=True,
+    help="Table: list every URL, also when the list is longer than a screen "
+    "(otherwise only failures are listed then).",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    show_envvar=True,
+    help="Print only failures, and no summary (for cron).",
+)
+# History and monitoring
 @click.option(
     "--db",
     "db_path",
@@ -231,58 +265,7 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     show_envvar=True,
     help="With --db: delete history older than this, e.g. 30d, 12h, 2w.",
 )
-@click.option(
-    "--all",
-    "show_all",
-    envvar="URLCHECK_ALL",
-    is_flag=True,
-    show_envvar=True,
-    help="Table: list every URL, also when the list is longer than a screen "
-    "(otherwise only failures are listed then).",
-)
-@click.option(
-    "--quiet",
-    "-q",
-    is_flag=True,
-    show_envvar=True,
-    help="Print only failures, and no summary (for cron).",
-)
-@click.option(
-    "--broker",
-    metavar="URL",
-    default=None,
-    show_envvar=True,
-    help="Check on a Celery cluster: send the list in chunks through this Redis "
-    "(redis://HOST:6379/0) to 'urlcheck worker' processes; needs urlcheck[distributed]. "
-    "--concurrency and --per-host then hold per worker process, and --per-host is divided "
-    "among the processes that answer at the start (never below 1). Delivery is at least "
-    "once: a chunk can be checked twice, its results are reported once.",
-)
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(1, 100_000),
-    default=DEFAULT_CHUNK_SIZE,
-    show_envvar=True,
-    help="With --broker: URL lines per chunk, the unit of work a worker takes.",
-)
-@click.option(
-    "--redelivery-timeout",
-    type=click.FloatRange(1, 7 * 86400),
-    default=DEFAULT_REDELIVERY_TIMEOUT,
-    metavar="SECONDS",
-    show_envvar=True,
-    help="With --broker: a chunk taken by a worker that died is checked by another after "
-    "this long (the workers' own --redelivery-timeout sets it: give both the same). Keep it "
-    "longer than a chunk takes, or chunks are checked twice.",
-)
-@click.option(
-    "--broker-timeout",
-    type=click.FloatRange(0, 86400, min_open=True),
-    default=DEFAULT_BROKER_TIMEOUT,
-    metavar="SECONDS",
-    show_envvar=True,
-    help="With --broker: give up (exit 2) when no worker takes a chunk for this long.",
-)
+# Serve
 @click.option(
     "--serve",
     is_flag=True,
@@ -322,41 +305,47 @@ e.g. URLCHECK_TIMEOUT=5 or URLCHECK_HEADER='Authorization: Bearer x'.""",
     help="With --serve: every page, API and metrics request reuses results this young; "
     "requests that come during a check wait for it instead of checking again.",
 )
+# Distributed
+@click.option(
+    "--broker",
+    metavar="URL",
+    default=None,
+    show_envvar=True,
+    help="Check on a Celery cluster: send the list in chunks through this Redis "
+    "(redis://HOST:6379/0) to 'urlcheck worker' processes; needs urlcheck[distributed]. "
+    "--concurrency and --per-host then hold per worker process, and --per-host is divided "
+    "among the processes that answer at the start (never below 1). Delivery is at least "
+    "once: a chunk can be checked twice, its results are reported once.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_CHUNK_SIZE,
+    show_envvar=True,
+    help="With --broker: URL lines per chunk, the unit of work a worker takes.",
+)
+@click.option(
+    "--redelivery-timeout",
+    type=click.FloatRange(1, 7 * 86400),
+    default=DEFAULT_REDELIVERY_TIMEOUT,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="With --broker: a chunk taken by a worker that died is checked by another after "
+    "this long (the workers' own --redelivery-timeout sets it: give both the same). Keep it "
+    "longer than a chunk takes, or chunks are checked twice.",
+)
+@click.option(
+    "--broker-timeout",
+    type=click.FloatRange(0, 86400, min_open=True),
+    default=DEFAULT_BROKER_TIMEOUT,
+    metavar="SECONDS",
+    show_envvar=True,
+    help="With --broker: give up (exit 2) when no worker takes a chunk for this long.",
+)
 @click.version_option(
     __version__, "--version", prog_name="urlcheck", message="%(prog)s %(version)s"
 )
-def cli(
-    files: tuple[str, ...],
-    fmt: str,
-    output_path: str | None,
-    concurrency: int,
-    per_host: int,
-    processes: int,
-    timeout: float,
-    retries: int,
-    max_redirects: int,
-    accept: StatusRanges,
-    method: str,
-    user_agent: str | None,
-    headers: tuple[tuple[str, str], ...],
-    max_ms: float | None,
-    cert_days: float | None,
-    ca_bundle: str | None,
-    insecure: bool,
-    db_path: str | None,
-    keep: float | None,
-    show_all: bool,
-    quiet: bool,
-    broker: str | None,
-    chunk_size: int,
-    redelivery_timeout: float,
-    broker_timeout: float,
-    serve: bool,
-    host: str,
-    port: int,
-    interval: int,
-    cache_ttl: float,
-) -> None:
+def cli(files: tuple[str, ...], **values: Any) -> None:
     """Check the URLs listed in FILEs (one per line; '-' reads standard input).
 
     Lines that are blank or start with '#' are skipped. Every URL line gets exactly one
@@ -370,38 +359,29 @@ def cli(
       urlcheck --accept '200..299,401' --header 'Authorization: Bearer $TOKEN' urls.txt
       urlcheck --serve --port 9000 urls.txt   # a page on http://127.0.0.1:9000/
     """
-    options = CheckOptions(
-        concurrency=concurrency,
-        per_host=per_host,
-        timeout=timeout,
-        retries=retries,
-        max_redirects=max_redirects,
-        accept=accept,
-        method=method.lower(),
-        user_agent=user_agent,
-        headers=headers,
-        insecure=insecure,
-        max_ms=max_ms,
-        cert_days=cert_days,
-        ca_bundle=ca_bundle,
-    )
-    if serve:
-        if broker is not None:
-            raise UsageFailure("--broker checks FILEs on a cluster; not with --serve")
-        if keep is not None:
-            raise UsageFailure("--keep prunes the history when a run ends; not with --serve")
-        _serve(
-            files,
-            options,
-            host=host,
-            port=port,
-            interval=interval,
-            cache_ttl=cache_ttl,
-            db=db_path,
-        )
+    processes: int = values.pop("processes")
+    options = pick(CheckOptions, values)
+    output = pick(OutputOptions, values)
+    history = pick(HistoryOptions, values)
+    serve = pick(ServeOptions, values)
+    broker = pick(BrokerOptions, values)
+    assert not values, f"options in no group: {sorted(values)}"
+    if serve.serve:
+        _serve(files, options, serve, history, broker)
         return
+    sys.exit(_check(files, options, output, history, broker, processes))
 
-    from .inputs import open_sources
+
+def _check(
+    files: tuple[str, ...],
+    options: CheckOptions,
+    output: OutputOptions,
+    history: HistoryOptions,
+    broker: BrokerOptions,
+    processes: int,
+) -> int:
+    """A terminal run over the FILEs; its exit status."""
+    from ..inputs import open_sources
 
     stdin = sys.stdin.buffer
     if not files:
@@ -417,145 +397,62 @@ def cli(
     for message in reader.errors:
         click.echo(f"urlcheck: error: {message}", err=True)
 
-    source = _remote(broker, chunk_size, redelivery_timeout, broker_timeout)
+    source = _remote(broker)
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))
-        recorder = open_recorder(db_path, keep, stack)
-        stdout = stack.enter_context(open_output(output_path))
-        status = run_checks(
-            reader, options, fmt.lower(), quiet, show_all, stdout, recorder, source, processes
-        )
-    sys.exit(status)
+        recorder = open_recorder(history.db_path, history.keep, stack)
+        stdout = stack.enter_context(open_output(output.output_path))
+        return run_checks(reader, options, output, stdout, recorder, source, processes)
 
 
 def _serve(
     files: tuple[str, ...],
     options: CheckOptions,
-    *,
-    host: str,
-    port: int,
-    interval: int,
-    cache_ttl: float,
-    db: str | None,
+    serve: ServeOptions,
+    history: HistoryOptions,
+    broker: BrokerOptions,
 ) -> None:
     """--serve: hand over to the web view, which reads the FILEs itself (again when they change)."""
+    if broker.broker is not None:
+        raise UsageFailure("--broker checks FILEs on a cluster; not with --serve")
+    if history.keep is not None:
+        raise UsageFailure("--keep prunes the history when a run ends; not with --serve")
     if not files:
         raise UsageFailure("--serve needs a FILE of URLs")
     if "-" in files:
         raise UsageFailure(
             "--serve reads its FILEs again when they change, so it cannot serve standard input"
         )
-    from .errors import UrlcheckError
-    from .web.serve import serve  # Flask and waitress are imported on this path only
+    from ..errors import UrlcheckError
+    from ..web.serve import serve as serve_page  # Flask and waitress: on this path only
 
     try:
-        serve(
+        serve_page(
             list(dict.fromkeys(files)),
             options,
-            host=host,
-            port=port,
-            interval=interval,
-            cache_ttl=cache_ttl,
-            db=db,
+            host=serve.host,
+            port=serve.port,
+            interval=serve.interval,
+            cache_ttl=serve.cache_ttl,
+            db=history.db_path,
         )
     except UrlcheckError as exc:
         raise InputFailure(str(exc)) from None
 
 
-def _remote(
-    broker: str | None, chunk_size: int, redelivery_timeout: float, broker_timeout: float
-) -> ResultSource | None:
+def _remote(broker: BrokerOptions) -> ResultSource | None:
     """With --broker, results come from the Celery workers (Celery is imported only then)."""
-    if broker is None:
+    if broker.broker is None:
         return None
-    from .distributed import remote_source
-    from .errors import DistributedError
+    from ..distributed import remote_source
+    from ..errors import DistributedError
 
     try:
         return remote_source(
-            broker,
-            chunk_size=chunk_size,
-            redelivery_timeout=redelivery_timeout,
-            broker_timeout=broker_timeout,
+            broker.broker,
+            chunk_size=broker.chunk_size,
+            redelivery_timeout=broker.redelivery_timeout,
+            broker_timeout=broker.broker_timeout,
         )
     except DistributedError as exc:
         raise InputFailure(str(exc)) from None
-
-
-@click.command(
-    cls=OneLineErrors,
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Example:
-  urlcheck --db ~/.local/state/urlcheck.db --keep 30d --quiet urls.txt   # from cron
-  urlcheck history --db ~/.local/state/urlcheck.db --since 7d""",
-)
-@click.option(
-    "--db",
-    "db_path",
-    envvar="URLCHECK_DB",
-    type=click.Path(dir_okay=False),
-    required=True,
-    show_envvar=True,
-    help="The SQLite history that 'urlcheck --db PATH FILE' records into.",
-)
-@click.option(
-    "--since",
-    type=DurationType(),
-    default="24h",
-    metavar="DURATION",
-    show_envvar=True,
-    help="How far back to look, e.g. 90m, 24h, 30d, 2w.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"], case_sensitive=False),
-    default="table",
-    help="A table, or a JSON array.",
-)
-def history_command(db_path: str, since: float, fmt: str) -> None:
-    """Show, per URL, uptime %, checks, p50/p95 response time and the last failure."""
-    from .durations import duration_label
-    from .history import History, HistoryError
-    from .render.records import history_json
-    from .render.table import history_table
-
-    if not Path(db_path).is_file():
-        raise InputFailure(f"{db_path}: no history yet (record one: urlcheck --db {db_path} FILE)")
-    try:
-        with History(db_path) as history:
-            stats = history.stats(time.time() - since)
-    except HistoryError as exc:
-        raise InputFailure(str(exc)) from None
-    if fmt.lower() == "json":
-        click.echo(history_json(stats))
-        return
-    console = make_console(sys.stdout)
-    if not stats:
-        console.print("no checks recorded in that period")
-        return
-    console.print(history_table(stats, since_label=duration_label(since)))
-
-
-SUBCOMMANDS: dict[str, str] = {
-    "history": ".cli:history_command",
-    "worker": ".distributed:worker_command",
-}
-"""Commands beside the check itself (``urlcheck NAME …``) → "module:command", imported on use.
-
-The check takes bare FILE arguments, so a Click group cannot tell ``urlcheck history`` from a
-file named ``history``; a name here wins (write ``./history`` for such a file)."""
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `urlcheck` console script."""
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in SUBCOMMANDS:
-        import importlib
-
-        module, _, name = SUBCOMMANDS[args[0]].partition(":")
-        command: click.Command = getattr(importlib.import_module(module, __package__), name)
-        command.main(args[1:], prog_name=f"urlcheck {args[0]}", auto_envvar_prefix="URLCHECK")
-        return
-    cli.main(args, prog_name="urlcheck")
