@@ -24,7 +24,8 @@ import pytest
 from click.testing import CliRunner
 
 from urlcheck.cli import cli
-from urlcheck.distributed import check_broker_url, check_chunk, from_json, to_json, worker_command
+from urlcheck.cli.worker import worker_command
+from urlcheck.distributed import check_broker_url, check_chunk, from_json, to_json
 from urlcheck.errors import DistributedError
 from urlcheck.inputs import parse_line, to_target
 from urlcheck.models import CheckResult, ErrorKind, StatusRanges

@@ -75,85 +75,116 @@ async def check_urls_sharded(
     Lines that are not URLs are answered here; the rest go to the workers. Raises
     ShardError if a worker fails. Closing the generator stops the workers.
     """
-    from .checker import QUEUE_PER_WORKER, invalid_result
-    from .streams import cancel_and_drain, each_in_thread
+    from .streams import cancel_and_drain
 
-    per_shard = dataclasses.replace(
-        options,
-        concurrency=max(1, options.concurrency // shards),
-        per_host=options.per_host_share(shards),
-    )
-    workers: list[asyncio.subprocess.Process] = []
-    results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(shards * 4)
+    pool = _Workers(options, shards, may_repeat)
+    runner: asyncio.Task[None] | None = None
+    try:
+        await pool.start()  # inside the try: a failed start stops the ones started
+        runner = asyncio.create_task(pool.run(targets))
+        while (batch := await pool.results.get()) is not None:
+            for result in batch:
+                yield result
+        await _reraise(runner)
+    finally:
+        if runner is not None:
+            await cancel_and_drain(runner, pool.results)
+        await pool.stop()
 
-    async def feed() -> None:
-        batches: list[list[_Line]] = [[] for _ in workers]
+
+async def _reraise(runner: asyncio.Task[None]) -> None:
+    """Wait for `runner`; a worker's failure as one ShardError."""
+    try:
+        await runner
+    except BaseExceptionGroup as group:
+        failed = group.subgroup(ShardError)
+        if failed is not None:
+            raise failed.exceptions[0] from None
+        if group.subgroup((BrokenPipeError, ConnectionResetError)) is not None:
+            raise ShardError("a worker process stopped taking URLs") from None
+        raise
+
+
+class _Workers:
+    """The worker processes of one run: lines routed to them by URL, results collected."""
+
+    def __init__(
+        self, options: CheckOptions, shards: int, may_repeat: Callable[[Target], bool] | None
+    ) -> None:
+        self.options = options
+        self.shards = shards
+        self.may_repeat = may_repeat
+        self.workers: list[asyncio.subprocess.Process] = []
+        self.results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(shards * 4)
+
+    async def start(self) -> None:
+        """Start the workers, each with its share of ``--concurrency`` and ``--per-host``."""
+        share = dataclasses.replace(
+            self.options,
+            concurrency=max(1, self.options.concurrency // self.shards),
+            per_host=self.options.per_host_share(self.shards),
+        )
+        for _ in range(self.shards):
+            self.workers.append(await _start(share))
+
+    async def run(self, targets: Iterable[Target] | TargetReader) -> None:
+        """Feed the lines to the workers and collect their results, until all are in."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._feed(targets))
+                for worker in self.workers:
+                    group.create_task(self._collect(worker))
+        finally:
+            await self.results.put(None)
+
+    async def _feed(self, targets: Iterable[Target] | TargetReader) -> None:
+        from .checker import QUEUE_PER_WORKER, invalid_result
+        from .streams import each_in_thread
+
+        batches: list[list[_Line]] = [[] for _ in self.workers]
         # A file's URL lines go to the workers unparsed: parsing is theirs, in parallel.
         lines = targets.raw_lines() if isinstance(targets, TargetReader) else targets
-        async with contextlib.aclosing(
-            each_in_thread(lines, options.concurrency * QUEUE_PER_WORKER)
-        ) as items:
+        ahead = self.options.concurrency * QUEUE_PER_WORKER
+        async with contextlib.aclosing(each_in_thread(lines, ahead)) as items:
             async for item in items:
-                line: Target | str
-                if isinstance(item, Target):
-                    if item.problem is not None:
-                        await results.put([invalid_result(item)])
-                        continue
-                    line, url = dataclasses.replace(item, parsed=None), item.url
-                    source, number = item.source, item.line
-                else:
-                    line, source, number = item
-                    url = url_word(line) or ""  # a URL line, as iter_lines said
-                repeat = may_repeat is None or may_repeat(Target(url=url, display=url))
-                index = hash(url) % shards
+                if isinstance(item, Target) and item.problem is not None:
+                    await self.results.put([invalid_result(item)])
+                    continue
+                index, line = self._route(item)
                 batch = batches[index]
-                batch.append((line, source, number, repeat))
+                batch.append(line)
                 if len(batch) >= BATCH:
-                    await _send(workers[index], batch)
+                    await _send(self.workers[index], batch)
                     batches[index] = []
-        for worker, batch in zip(workers, batches, strict=True):
+        for worker, batch in zip(self.workers, batches, strict=True):
             if batch:
                 await _send(worker, batch)
             assert worker.stdin is not None
             worker.stdin.close()
 
-    async def collect(worker: asyncio.subprocess.Process) -> None:
+    def _route(self, item: Target | tuple[str, str, int]) -> tuple[int, _Line]:
+        """Which worker a line goes to (its URL's, so a URL listed twice meets one worker,
+        which checks it once), and the line as that worker takes it."""
+        line: Target | str
+        if isinstance(item, Target):
+            line, url = dataclasses.replace(item, parsed=None), item.url
+            source, number = item.source, item.line
+        else:
+            line, source, number = item
+            url = url_word(line) or ""  # a URL line, as iter_lines said
+        repeat = self.may_repeat is None or self.may_repeat(Target(url=url, display=url))
+        return hash(url) % self.shards, (line, source, number, repeat)
+
+    async def _collect(self, worker: asyncio.subprocess.Process) -> None:
         assert worker.stdout is not None
         while (message := await _receive(worker.stdout)) is not None:
-            await results.put(message)
+            await self.results.put(message)
         if await worker.wait() != 0:
             raise ShardError(f"a worker process ended with status {worker.returncode}")
 
-    async def run() -> None:
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(feed())
-                for worker in workers:
-                    group.create_task(collect(worker))
-        finally:
-            await results.put(None)
-
-    runner: asyncio.Task[None] | None = None
-    try:
-        for _ in range(shards):  # inside the try: a failed start stops the ones started
-            workers.append(await _start(per_shard))
-        runner = asyncio.create_task(run())
-        while (batch := await results.get()) is not None:
-            for result in batch:
-                yield result
-        try:
-            await runner
-        except BaseExceptionGroup as group:
-            failed = group.subgroup(ShardError)
-            if failed is not None:
-                raise failed.exceptions[0] from None
-            if group.subgroup((BrokenPipeError, ConnectionResetError)) is not None:
-                raise ShardError("a worker process stopped taking URLs") from None
-            raise
-    finally:
-        if runner is not None:
-            await cancel_and_drain(runner, results)
-        for worker in workers:
+    async def stop(self) -> None:
+        """Make sure no worker outlives the run."""
+        for worker in self.workers:
             if worker.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     worker.kill()

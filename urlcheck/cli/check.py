@@ -77,6 +77,7 @@ PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 @click.command(
     name="urlcheck",
     cls=PanelledCommand,
+    panels=PANELS,
     context_settings=CONTEXT_SETTINGS,
     epilog="""\b
 Exit codes:

@@ -1,8 +1,8 @@
 """``--help`` in panels by concern, drawn by rich-click with the rich urlcheck already has.
 
 Imported only to show the help (`params.PanelledCommand.get_help`): a run never loads it.
-The panels are the command's own `check.PANELS`; an option in none of them would be left
-out of the help, which tests/test_cli.py rules out.
+The panels are the command's own (`check.PANELS` for the check); an option in none of them
+would be left out of the help, which tests/test_cli.py rules out.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ WIDTH = 100
 
 
 def panelled_help(command: click.Command, ctx: click.Context) -> str:
-    """`command`'s help text, its options in the panels of `check.PANELS` (plain text when
-    the output is not a terminal, so it reads the same in a pager or a file)."""
-    from .check import PANELS
-
+    """`command`'s help text, its options in its panels (`params.PanelledCommand.panels`;
+    plain text when the output is not a terminal, so it reads the same in a file)."""
+    panels: tuple[tuple[str, tuple[str, ...]], ...] = getattr(command, "panels", ())
     groups: list[OptionGroupDict] = [
-        {"name": name, "options": list(options)} for name, options in PANELS
+        {"name": name, "options": list(options)} for name, options in panels
     ]
     groups.append({"name": "Help", "options": ["--version", "--help"]})
     config = RichHelpConfiguration(

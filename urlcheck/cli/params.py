@@ -46,9 +46,17 @@ class OneLineErrors(click.Command):
             raise UsageFailure(exc.format_message(), exc.ctx) from None
 
 
+Panels = tuple[tuple[str, tuple[str, ...]], ...]
+"""(title, option names) of each panel of a command's ``--help``."""
+
+
 class PanelledCommand(OneLineErrors):
-    """A command whose ``--help`` shows its options in panels by concern (`check.PANELS`),
-    drawn by rich-click when it is installed: it is imported only to show the help."""
+    """A command whose ``--help`` shows its options in `panels`, by concern, drawn by
+    rich-click when it is installed: it is imported only to show the help."""
+
+    def __init__(self, *args: Any, panels: Panels = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.panels = panels
 
     def get_help(self, ctx: click.Context) -> str:
         try:

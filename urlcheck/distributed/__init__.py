@@ -14,7 +14,6 @@
 ``task``        `check_chunk`: a worker checks one chunk through the core
 ``wire``        what travels, as JSON, type by type
 ``broker``      the broker URL, checked and masked
-``worker``      ``urlcheck worker``, a thin wrapper over Celery's worker
 ==============  ==========================================================================
 
 Celery is imported only inside functions, and this package only on the ``--broker`` path: a
@@ -30,7 +29,6 @@ from .broker import check_broker_url
 from .client import check_urls_remote, remote_source
 from .task import check_chunk
 from .wire import from_json, to_json
-from .worker import worker_command
 
 __all__ = [
     "check_broker_url",
@@ -39,7 +37,6 @@ __all__ = [
     "from_json",
     "remote_source",
     "to_json",
-    "worker_command",
 ]
 
 

@@ -62,7 +62,8 @@ def create_app(
     if not url_files.current.files:
         raise InputError("; ".join(url_files.current.errors) or "no file of URLs given")
     history = None if db is None else HistoryView(db)
-    state = WebState(url_files, ResultCache(_options_from(options), cache_ttl, history), interval)
+    cache = ResultCache(_options_from(options), cache_ttl, history)
+    state = WebState(url_files, cache, interval, history)
 
     # The static route is added by hand below, after automatic OPTIONS are turned off:
     # every method but the ones a route names answers 405.

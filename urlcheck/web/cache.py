@@ -15,16 +15,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..checker import check_urls
 from ..errors import ServeError
 from ..models import CheckResult, Summary, in_input_order
 from ..options import CheckOptions
 from .sources import UrlList
-
-if TYPE_CHECKING:
-    from .records import HistoryView
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +40,16 @@ class Snapshot:
     def age(self) -> float:
         """Seconds since the check ended."""
         return time.monotonic() - self.finished
+
+
+class Recorded(Protocol):
+    """What the cache needs of a ``--db`` history (`records.HistoryView`)."""
+
+    def fresh(self, urls: UrlList, max_age: float) -> Snapshot | None:
+        """A complete run of exactly this list, recorded less than `max_age` seconds ago."""
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Store a check the page made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +77,7 @@ class ResultCache:
     `concurrent.futures.Future`, which any thread and event loop can await.
     """
 
-    def __init__(
-        self, options: CheckOptions, ttl: float, history: HistoryView | None = None
-    ) -> None:
+    def __init__(self, options: CheckOptions, ttl: float, history: Recorded | None = None) -> None:
         self.options = options
         self.ttl = ttl
         self.history = history

@@ -34,7 +34,7 @@ from ..errors import ServeError
 from ..render.prometheus import to_prometheus
 from .cache import ResultCache, Snapshot
 from .present import _extra_metrics, _rows, _summary_dict
-from .records import HISTORY_WINDOW_S
+from .records import HISTORY_WINDOW_S, HistoryView
 from .sources import UrlFiles
 
 CHECK_NOW_MIN_AGE = 2.0
@@ -79,6 +79,8 @@ class WebState:
     files: UrlFiles
     cache: ResultCache
     interval: int
+    history: HistoryView | None = None
+    """With ``--db``: the history the page records into and shows figures from."""
 
 
 def _wants_json() -> bool:
@@ -167,7 +169,7 @@ def _register_views(app: Flask, state: WebState) -> None:
         snapshot = await _results()
         failed_only = _failed_only()
         shown = [r for r in snapshot.results if not (failed_only and r.ok)]
-        history = state.cache.history
+        history = state.history
         stats = None if history is None else await asyncio.to_thread(history.stats)
         return render_template(
             "index.html",

@@ -6,11 +6,9 @@ import os
 
 import click
 
-from ..cli.params import OneLineErrors
 from ..errors import DistributedError
 from ..options import DEFAULT_REDELIVERY_TIMEOUT
-from .broker import check_broker_url
-from .celery_app import create_app
+from .params import InputFailure, OneLineErrors
 
 
 @click.command(
@@ -85,7 +83,9 @@ def worker_command(
     Example:
       urlcheck worker --broker redis://queue.internal:6379/0 --concurrency 4
     """
-    from ..cli.params import InputFailure
+    # Celery and the distributed package: only when a worker is started.
+    from ..distributed.broker import check_broker_url
+    from ..distributed.celery_app import create_app
 
     try:
         check_broker_url(broker)
