@@ -4,7 +4,6 @@ place that decides, for the terminal run and for each worker process of a long l
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Coroutine, Iterator
@@ -36,6 +35,8 @@ def chosen_policy() -> Iterator[None]:
     if uvloop is None:
         yield
         return
+    import asyncio  # here, not at the top: `urlcheck --version` needs none of it
+
     previous = asyncio.get_event_loop_policy()
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     try:
@@ -48,6 +49,8 @@ def run(main: Coroutine[Any, Any, _T]) -> _T:
     """Run `main` to its end on the chosen loop (a worker process's whole life)."""
     uvloop = uvloop_module()
     if uvloop is None:
+        import asyncio
+
         return asyncio.run(main)
     result: _T = uvloop.run(main)
     return result
