@@ -20,10 +20,9 @@ from urlcheck.monitor import (
     Thresholds,
     Transition,
     decide,
-    line_id,
-    line_key,
 )
 from urlcheck.monitor.messages import human_duration, iso_utc
+from urlcheck.urls import line_id
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 URL = "https://example.test/health"
@@ -110,24 +109,24 @@ def test_the_key_is_the_absolute_file_and_the_unmasked_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    key = line_key("urls.txt", "https://u:one@example.test/")
-    assert key == line_key(str(tmp_path / "urls.txt"), "https://u:one@example.test/")
+    key = line_id("urls.txt", "https://u:one@example.test/")
+    assert key == line_id(str(tmp_path / "urls.txt"), "https://u:one@example.test/")
     expected = f"{tmp_path / 'urls.txt'}\0https://u:one@example.test/"
-    assert key == hashlib.sha256(expected.encode()).hexdigest()
-    assert key != line_key("urls.txt", "https://u:two@example.test/")  # passwords tell apart
-    assert key != line_key("other.txt", "https://u:one@example.test/")
-    assert line_id("urls.txt", "https://u:one@example.test/") == key[:12]
-    assert line_key("-", URL) != line_key("urls.txt", URL)
+    assert key == hashlib.sha256(expected.encode()).hexdigest()[:16]
+    assert key != line_id("urls.txt", "https://u:two@example.test/")  # passwords tell apart
+    assert key != line_id("other.txt", "https://u:one@example.test/")
+    assert line_id("-", URL) != line_id("urls.txt", URL)
 
 
-def test_an_observation_from_a_target_and_its_result() -> None:
+def test_an_observation_from_a_result() -> None:
     target = to_target("https://u:pa55@example.test/", source="urls.txt", line=3)
     result = CheckResult(
         url=target.display, line=3, ok=False, status=None, error_kind=ErrorKind.TIMEOUT,
         error="no complete answer within 10 s", file="urls.txt",
+        id=line_id("urls.txt", target.url),
     )  # fmt: skip
-    seen = Observation.of(target, result)
-    assert seen.url == "https://u:pa55@example.test/"
+    seen = Observation.of(result)
+    assert seen.key == line_id("urls.txt", "https://u:pa55@example.test/")
     assert seen.display == "https://u:***@example.test/"
     assert (seen.error_kind, seen.failure) == ("timeout", "timeout: no complete answer within 10 s")
     assert "pa55" not in repr(seen)
@@ -194,8 +193,9 @@ def test_moving_lines_keeps_their_state(tmp_path: Path) -> None:
         urls.write_text(text)
         targets = list(read_targets(text.splitlines(), source=str(urls)))
         results = [CheckResult(url=t.display, line=t.line, ok=False, file=t.source,
-                               error_kind=ErrorKind.REFUSED) for t in targets]  # fmt: skip
-        outcome = monitor.apply_run(map(Observation.of, targets, results), now=now)
+                               error_kind=ErrorKind.REFUSED, id=line_id(t.source, t.url))
+                   for t in targets]  # fmt: skip
+        outcome = monitor.apply_run(map(Observation.of, results), now=now)
         return [(c.url, c.state) for c in outcome.changes]
 
     with Monitor(tmp_path / "h.db", thresholds=Thresholds(down_after=2)) as monitor:
@@ -231,7 +231,7 @@ def test_each_run_records_its_transitions(tmp_path: Path) -> None:
         assert rows.fetchall() == [(7, T0, "down"), (8, T0 + 60, "up")]
         # No secret is stored: the key is a hash and the URL masked.
         assert db.execute("SELECT count(*) FROM monitor_lines WHERE key = ?",
-                          (line_key("urls.txt", URL),)).fetchone() == (1,)  # fmt: skip
+                          (line_id("urls.txt", URL),)).fetchone() == (1,)  # fmt: skip
 
 
 def test_a_password_is_neither_stored_nor_in_the_error(tmp_path: Path) -> None:

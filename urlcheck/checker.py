@@ -24,7 +24,7 @@ from .inputs import to_target
 from .models import Attempt, CheckResult, ErrorKind, StatusRanges, Target
 from .options import CheckOptions
 from .streams import cancel_and_drain, each_in_thread
-from .urls import mask_url, scrub, secrets_in
+from .urls import line_id, mask_url, scrub, secrets_in
 
 if TYPE_CHECKING:
     import aiohttp
@@ -90,6 +90,7 @@ def invalid_result(target: Target) -> CheckResult:
         error_kind=target.problem_kind,
         error=target.problem,
         file=target.source,
+        id=line_id(target.source, target.url),
     )
 
 
@@ -181,6 +182,7 @@ async def _check(client: Client, url: Target | str, options: CheckOptions) -> Ch
         error=_scrub(attempt.error, secrets),
         file=target.source,
         cert_days=cert_days,
+        id=line_id(target.source, target.url),
     )
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .urls import line_id
+
 if TYPE_CHECKING:
     from yarl import URL
 
@@ -131,6 +133,8 @@ class CheckResult:
     file: str = "-"
     cert_days: float | None = None
     """Days until the server's TLS certificate expires (https only; negative once expired)."""
+    id: str = ""
+    """The line's stable id (`inputs.line_id`): its file and unmasked URL, hashed."""
 
     FIELDS: ClassVar[tuple[str, ...]]
     """The field names in order: every output format's columns, and the database's."""
@@ -142,7 +146,13 @@ class CheckResult:
 
     def for_line(self, target: Target) -> CheckResult:
         """This result again for another line that lists the same URL."""
-        return replace(self, url=target.display, line=target.line, file=target.source)
+        return replace(
+            self,
+            url=target.display,
+            line=target.line,
+            file=target.source,
+            id=line_id(target.source, target.url),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values, in the documented field order."""

@@ -117,13 +117,16 @@ def _column_type(kind: Any) -> str:
     return f"{_SQL_TYPES[kind]} NOT NULL"
 
 
+_COLUMN_NAMES = {"id": "line_id"}
+"""A field whose name the results table has already (its row id) has a column of its own."""
+
 RESULT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (name, _column_type(kind))
+    (_COLUMN_NAMES.get(name, name), _column_type(kind))
     for name, kind in typing.get_type_hints(CheckResult).items()
     if name in CheckResult.FIELDS
 )
-"""(name, SQL type) of every `CheckResult` field, in `CheckResult.FIELDS` order."""
-assert [name for name, _ in RESULT_COLUMNS] == list(CheckResult.FIELDS)
+"""(column, SQL type) of every `CheckResult` field, in `CheckResult.FIELDS` order."""
+assert len(RESULT_COLUMNS) == len(CheckResult.FIELDS)
 
 
 def _results_table() -> str:
@@ -164,7 +167,9 @@ def missing_columns(existing: Iterable[str]) -> list[str]:
         if name in have:
             continue
         # SQLite adds a NOT NULL column only with a default: the old rows' value.
-        default = " DEFAULT 0" if kind.endswith("NOT NULL") else ""
+        default = ""
+        if kind.endswith("NOT NULL"):
+            default = " DEFAULT ''" if kind.startswith("TEXT") else " DEFAULT 0"
         statements.append(f"ALTER TABLE results ADD COLUMN {name} {kind}{default}")
     return statements
 
@@ -191,5 +196,5 @@ def result_from_row(values: Sequence[Any]) -> CheckResult:
     return CheckResult(**fields)
 
 
-RESULT_LIST = ", ".join(CheckResult.FIELDS)
+RESULT_LIST = ", ".join(name for name, _ in RESULT_COLUMNS)
 """The results columns, comma-separated, for SQL."""

@@ -1,4 +1,5 @@
-"""One URL as text: is it a usable http(s) URL, and how it is shown without its password.
+"""One URL as text: is it a usable http(s) URL, how it is shown without its password, and the
+id of a URL as a file lists it.
 
 Every rule about a single URL lives here; `inputs` applies them to lines, the checker and the
 clients to what servers send back (redirect targets, messages quoting a URL).
@@ -6,7 +7,10 @@ clients to what servers send back (redirect targets, messages quoting a URL).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import ipaddress
+import os
 import re
 from collections.abc import Iterable
 from urllib.parse import unquote
@@ -134,3 +138,21 @@ def _host_problem(host: str, url: URL) -> str | None:
     except UnicodeError:
         return f"invalid host name {host!r}: a part between dots is empty or over 63 characters"
     return None
+
+
+LINE_ID_LENGTH = 16
+"""Hex digits of a URL line's id."""
+
+
+@functools.lru_cache(maxsize=256)
+def _where(source: str) -> str:
+    """A source as the id knows it: a file by its absolute path, standard input as named."""
+    return source if source == "-" or source.startswith("<") else os.path.abspath(source)
+
+
+def line_id(source: str, url: str) -> str:
+    """The stable id of a URL line: the start of the SHA-256 of its file's absolute path and
+    its unmasked URL. Moving the line in its file keeps it; a password tells two lines apart
+    without being stored or shown; it is never a URL (badges, the monitor's state)."""
+    data = f"{_where(source)}\0{url}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:LINE_ID_LENGTH]

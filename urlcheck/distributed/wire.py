@@ -126,6 +126,7 @@ _RESULT: dict[str, Callable[[Any], Any]] = {
     "error": _optional(str),
     "file": str,
     "cert_days": _optional(float),
+    "id": str,
 }
 assert set(_RESULT) == set(CheckResult.FIELDS), "every result field travels"
 

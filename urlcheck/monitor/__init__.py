@@ -8,7 +8,7 @@ The names a caller needs::
     targets = load_targets(notify_urls)            # before any check: NotifyError if bad
     with Monitor(db_path, thresholds=Thresholds(down_after=2, remind_s=3600)) as monitor:
         outcome = monitor.apply_run(
-            (Observation.of(target, result) for target, result in checked), targets=targets
+            (Observation.of(result) for result in results), targets=targets
         )
         report = monitor.deliver(targets)
     for line in report.failures:                   # one masked line per failed target
@@ -39,8 +39,6 @@ from .state import (
     Thresholds,
     Transition,
     decide,
-    line_id,
-    line_key,
 )
 from .views import Incident, LineStatus
 
@@ -66,8 +64,6 @@ __all__ = [
     "decide",
     "iso_utc",
     "line_badge",
-    "line_id",
-    "line_key",
     "load_targets",
     "notify_urls_from_env",
     "status_badge",

@@ -10,7 +10,6 @@ exactly once.
 from __future__ import annotations
 
 import enum
-import hashlib
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -19,20 +18,20 @@ from typing import TYPE_CHECKING
 
 from ..database import write
 from ..inputs import STDIN
-from ..urls import scrub, secrets_in
+from ..urls import LINE_ID_LENGTH, line_id, scrub, secrets_in
 from .messages import Message, down_message, failure_detail, reminder_message, up_message
 from .outbox import enqueue
 
 if TYPE_CHECKING:
-    from ..models import CheckResult, Target
+    from ..models import CheckResult
     from .outbox import Channel
 
 DEFAULT_DOWN_AFTER = 2
 """Failed runs in a row that turn an up URL line down."""
 DEFAULT_UP_AFTER = 1
 """Good runs in a row that turn a down URL line up again."""
-ID_LENGTH = 12
-"""Hex digits of the key that make a line's public id (for badges)."""
+ID_LENGTH = LINE_ID_LENGTH
+"""Hex digits of a line's public id (for badges): its whole key."""
 _CHUNK = 500
 """Keys per ``IN (...)`` query: well below SQLite's limit on bound parameters."""
 
@@ -130,24 +129,10 @@ def _absolute(file: str) -> str:
     return file if file == STDIN else os.path.abspath(file)
 
 
-def line_key(file: str, url: str) -> str:
-    """The state key of a URL line: SHA-256 (hex) of its file's absolute path and its
-    unmasked URL, so moving the line keeps its state and no password is stored."""
-    data = f"{_absolute(file)}\0{url}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(data).hexdigest()
-
-
-def line_id(file: str, url: str) -> str:
-    """The stable public id of a URL line (for badges): the start of its `line_key`."""
-    return line_key(file, url)[:ID_LENGTH]
-
-
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One URL line's outcome in a run: what the monitor needs of its target and result."""
+    """One URL line's outcome in a run: what the monitor needs of its result."""
 
-    url: str = field(repr=False)
-    """The URL as requested, password included: it keys the state and is never stored."""
     file: str
     ok: bool
     display: str
@@ -155,24 +140,35 @@ class Observation:
     error_kind: str | None = None
     status: int | None = None
     error: str | None = None
+    url: str = field(default="", repr=False)
+    """The URL as requested, password included, when the key is to be made from it (the
+    result's id is made so already); never stored."""
+    key: str = ""
+    """The line's id (`urls.line_id`): its state's key."""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", line_id(self.file, self.url))
 
     @classmethod
-    def of(cls, target: Target, result: CheckResult) -> Observation:
-        """A target and its result (whose `url` is already the masked display)."""
+    def of(cls, result: CheckResult) -> Observation:
+        """A result (whose `url` is already the masked display, its error scrubbed)."""
         return cls(
-            url=target.url,
-            file=target.source,
+            file=result.file,
             ok=result.ok,
-            display=target.display,
+            display=result.url,
             error_kind=None if result.error_kind is None else str(result.error_kind),
             status=result.status,
             error=result.error,
+            key=result.id or line_id(result.file, result.url),
         )
 
     @property
     def safe_error(self) -> str | None:
         """The error message with any password of the URL scrubbed from it."""
-        return scrub(self.error, secrets_in(self.url)) if self.error else None
+        if not self.error or not self.url:
+            return self.error
+        return scrub(self.error, secrets_in(self.url))
 
     @property
     def failure(self) -> str:
@@ -243,7 +239,7 @@ def _merge(observations: Iterable[Observation]) -> dict[str, Observation]:
     one line to the monitor, and failed in this run if any of its checks failed."""
     merged: dict[str, Observation] = {}
     for observation in observations:
-        key = line_key(observation.file, observation.url)
+        key = observation.key
         seen = merged.get(key)
         if seen is None or (seen.ok and not observation.ok):
             merged[key] = observation
@@ -319,7 +315,7 @@ def apply_run(
 def _change(key: str, url: str, file: str, seen: Observation, transition: Transition) -> Change:
     failure = seen.failure if transition.state is State.DOWN else None
     return Change(
-        key[:ID_LENGTH], url, file, transition.state, transition.at, transition.since,
+        key, url, file, transition.state, transition.at, transition.since,
         transition.runs, failure,
     )  # fmt: skip
 

@@ -63,9 +63,7 @@ _STATUS_COLUMNS = "key, url, file, state, since, checked_at, fails, error_kind, 
 
 def _status(row: tuple[Any, ...]) -> LineStatus:
     key, url, file, state, since, checked_at, fails, error_kind, error = row
-    return LineStatus(
-        key[:ID_LENGTH], url, file, State(state), since, checked_at, fails, error_kind, error
-    )
+    return LineStatus(key, url, file, State(state), since, checked_at, fails, error_kind, error)
 
 
 def line_states(db: sqlite3.Connection) -> dict[tuple[str, str], LineStatus]:
@@ -79,11 +77,8 @@ def line_status(db: sqlite3.Connection, line_id: str) -> LineStatus | None:
     """The state of the URL line with public id `line_id`, None if there is none."""
     if len(line_id) != ID_LENGTH or line_id.strip("0123456789abcdef"):
         return None
-    # Keys are lower-case hex: every key starting with the id sorts between these two.
     row = db.execute(
-        f"SELECT {_STATUS_COLUMNS} FROM monitor_lines WHERE key >= ? AND key < ?"
-        " ORDER BY checked_at DESC LIMIT 1",
-        (line_id, line_id + "g"),
+        f"SELECT {_STATUS_COLUMNS} FROM monitor_lines WHERE key = ?", (line_id,)
     ).fetchone()
     return None if row is None else _status(row)
 
@@ -98,7 +93,7 @@ def incidents(db: sqlite3.Connection, since_ts: float, now: float) -> list[Incid
     )
     return [
         Incident(
-            key[:ID_LENGTH], url, file, start, end,
+            key, url, file, start, end,
             (now if end is None else end) - start, error_kind, status, error,
         )
         for key, url, file, start, end, error_kind, status, error in rows
