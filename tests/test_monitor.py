@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from urlcheck.durations import human_duration, iso_utc
 from urlcheck.inputs import read_targets, to_target
 from urlcheck.models import CheckResult, ErrorKind
 from urlcheck.monitor import (
@@ -21,7 +22,6 @@ from urlcheck.monitor import (
     Transition,
     decide,
 )
-from urlcheck.monitor.messages import human_duration, iso_utc
 from urlcheck.urls import line_id
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z

@@ -55,6 +55,10 @@ class UrlStats:
     last_failure: str | None
     recent_ms: tuple[float, ...]
     """Response times of the latest checks, oldest first (for a sparkline)."""
+    state: str | None = None
+    """``up`` or ``down`` as the monitor's runs left the URL (None: not monitored)."""
+    since: float | None = None
+    """When that state began."""
 
     @property
     def uptime(self) -> float:
@@ -125,7 +129,8 @@ class History:
             )
 
     def prune(self, older_than_s: float, now: float | None = None) -> int:
-        """Delete results and runs older than `older_than_s` seconds; return results deleted."""
+        """Delete results, runs and the monitor's messages, transitions and ended incidents
+        older than `older_than_s` seconds (each line's state stays); return results deleted."""
         cutoff = (now or time.time()) - older_than_s
         with write(self._db) as db:
             deleted = db.execute("DELETE FROM results WHERE checked_at < ?", (cutoff,)).rowcount
@@ -134,6 +139,8 @@ class History:
                 " AND NOT EXISTS (SELECT 1 FROM results WHERE results.run_id = runs.id)",
                 (cutoff,),
             )
+            for statement in schema.PRUNE_MONITOR:
+                db.execute(statement, (cutoff,))
         return int(deleted)
 
     def stats(self, since: float, *, recent: int = 20) -> list[UrlStats]:

@@ -143,6 +143,37 @@ class HistoryOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorOptions:
+    """Monitoring from cron: state with thresholds, alerts that fire once, a heartbeat."""
+
+    down_after: int | None = None
+    """Failed runs in a row that turn a URL line down; None: not given (2 with --db)."""
+    up_after: int | None = None
+    """Good runs in a row that turn it up again; None: not given (1 with --db)."""
+    changes: bool = False
+    """Print only what changed in this run (and reminders), not every result."""
+    notify: tuple[str, ...] = ()
+    """Apprise URLs told of every change."""
+    remind: float | None = None
+    """Seconds after the latest message about a down URL before it is told again."""
+    heartbeat: str | None = None
+    """A URL to GET after every run that completed its checks."""
+    connectivity: str | None = None
+    """A URL checked first: when it fails, nothing else is (exit 3)."""
+
+    def needs_db(self) -> list[str]:
+        """The options given that need ``--db`` (they keep state between runs)."""
+        given = {
+            "--down-after": self.down_after is not None,
+            "--up-after": self.up_after is not None,
+            "--changes": self.changes,
+            "--notify": bool(self.notify),
+            "--remind": self.remind is not None,
+        }
+        return [name for name, present in given.items() if present]
+
+
+@dataclass(frozen=True, slots=True)
 class ServeOptions:
     """``--serve``: the web view instead of a terminal run."""
 

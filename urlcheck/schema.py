@@ -155,6 +155,13 @@ def create() -> list[str]:
     ]
 
 
+PRUNE_MONITOR = (
+    "DELETE FROM monitor_messages WHERE created_at < ?",
+    "DELETE FROM monitor_transitions WHERE at < ?",
+    "DELETE FROM monitor_incidents WHERE ended_at < ?",  # an ongoing one stays, however old
+)
+"""What ``--keep`` deletes of the monitor's rows older than a cutoff; each line's state stays."""
+
 MIGRATIONS: dict[int, str] = {2: _MONITOR}
 """The script that brings the schema from version N - 1 to N."""
 

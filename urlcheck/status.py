@@ -14,6 +14,8 @@ class ExitStatus(enum.IntEnum):
     """At least one URL failed, an invalid line included."""
     ERROR = 2
     """Usage or input error: nothing could be checked."""
+    UNKNOWN = 3
+    """The run could not tell: ``--connectivity`` failed, so this machine's network is down."""
     BROKEN_PIPE = 141
     """The reader of the output went away (128 + SIGPIPE, as a shell reports it)."""
     INTERRUPTED = 130

@@ -17,9 +17,10 @@ The names a caller needs::
 
 from __future__ import annotations
 
+from ..durations import iso_utc
 from .badge import badge_svg, line_badge, status_badge
 from .core import Monitor
-from .messages import Message, iso_utc
+from .messages import Message
 from .notify import (
     INSTALL_HINT,
     NotifyTarget,

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .. import schema
 from ..database import open_database, write
 from ..errors import HistoryError
 from . import outbox, state, views
@@ -96,12 +97,8 @@ class Monitor:
         cutoff = (time.time() if now is None else now) - older_than_s
         try:
             with write(self._db) as db:
-                deleted = db.execute(
-                    "DELETE FROM monitor_messages WHERE created_at < ?", (cutoff,)
-                ).rowcount
-                db.execute("DELETE FROM monitor_transitions WHERE at < ?", (cutoff,))
-                # An ongoing incident (ended_at NULL) stays, however old.
-                db.execute("DELETE FROM monitor_incidents WHERE ended_at < ?", (cutoff,))
+                cursors = [db.execute(sql, (cutoff,)) for sql in schema.PRUNE_MONITOR]
+                deleted = cursors[0].rowcount  # the messages
         except sqlite3.Error as exc:
             raise self._failed(exc, "the monitor's old rows were not pruned") from None
         return int(deleted)

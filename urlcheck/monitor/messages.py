@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+
+from ..durations import human_duration, iso_utc
 
 FAILURE = "failure"
 SUCCESS = "success"
@@ -21,22 +22,6 @@ class Message:
     notify_type: str
     title: str
     body: str
-
-
-def iso_utc(ts: float) -> str:
-    """A UNIX time as ISO 8601 UTC to the second, e.g. ``2024-05-01T12:00:00Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-def human_duration(seconds: float) -> str:
-    """A duration in its two largest units, e.g. ``45s``, ``5m 3s``, ``2h 10m``, ``3d 4h``."""
-    total = max(0, round(seconds))
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if total >= size or (unit == "s" and not parts):
-            parts.append(f"{total // size}{unit}")
-            total %= size
-    return " ".join(parts[:2])
 
 
 def _runs(count: int, word: str) -> str:

@@ -190,7 +190,25 @@ class Change:
     """Down: when the incident began. Up: when the line went down."""
     runs: int
     failure: str | None
-    """Down: the error that confirmed it, in one line. Up: None."""
+    """Down (and a reminder): the latest error, in one line. Up: None."""
+    reminder: bool = False
+    """Not a transition: the line is still down, and a reminder is due."""
+
+    @property
+    def message(self) -> Message:
+        """What to tell the notify targets (and ``--changes``) about it."""
+        if self.reminder:
+            assert self.failure is not None
+            return reminder_message(
+                self.url, self.file, down_since=self.since, at=self.at, runs=self.runs,
+                failure=self.failure,
+            )  # fmt: skip
+        if self.state is State.DOWN:
+            assert self.failure is not None
+            return down_message(
+                self.url, self.file, since=self.since, runs=self.runs, failure=self.failure
+            )
+        return up_message(self.url, self.file, down_since=self.since, at=self.at, runs=self.runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +218,15 @@ class RunOutcome:
     changes: list[Change]
     """Transitions, in the order of the run's results."""
     reminders: int
-    """Reminders queued for lines still down."""
+    """Reminders due for lines still down (queued for the notify targets, if any)."""
     queued: int
     """Messages queued (each for every notify target)."""
     down: int
     """Lines of this run that are down after it."""
     stale: int = 0
     """Lines left as they were: a run that checked later had already judged them."""
+    reminded: list[Change] = field(default_factory=list)
+    """The reminders themselves, in the order of the run's results."""
 
 
 @dataclass(slots=True)
@@ -259,7 +279,8 @@ def apply_run(
     their messages for `targets` in it too, so that nothing is decided twice or lost."""
     merged = _merge(observations)
     changes: list[Change] = []
-    reminders = queued = down = stale = 0
+    reminded: list[Change] = []
+    queued = down = stale = 0
     with write(db):
         rows = _read(db, list(merged))
         updates = []
@@ -281,14 +302,14 @@ def apply_run(
                 incident_id = _record(db, key, url, file, seen, transition, incident_id, run_id)
                 change = _change(key, url, file, seen, transition)
                 changes.append(change)
-                message = _message(change)
-            elif targets and not seen.ok and reminder_due(line, notified_at, now, thresholds):
+                message = change.message
+            elif not seen.ok and reminder_due(line, notified_at, now, thresholds):
                 notified_at = now
-                reminders += 1
-                message = reminder_message(
-                    url, file, down_since=line.since, at=now, runs=line.fails,
-                    failure=seen.failure,
-                )  # fmt: skip
+                reminder = Change(
+                    key, url, file, State.DOWN, now, line.since, line.fails, seen.failure, True
+                )
+                reminded.append(reminder)
+                message = reminder.message
             if message is not None and targets:
                 enqueue(db, key, message, targets, now)
                 queued += 1
@@ -309,7 +330,7 @@ def apply_run(
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             updates,
         )
-    return RunOutcome(changes, reminders, queued, down, stale)
+    return RunOutcome(changes, len(reminded), queued, down, stale, reminded)
 
 
 def _change(key: str, url: str, file: str, seen: Observation, transition: Transition) -> Change:
@@ -318,18 +339,6 @@ def _change(key: str, url: str, file: str, seen: Observation, transition: Transi
         key, url, file, transition.state, transition.at, transition.since,
         transition.runs, failure,
     )  # fmt: skip
-
-
-def _message(change: Change) -> Message:
-    """What to tell the notify targets about a transition."""
-    if change.state is State.DOWN:
-        assert change.failure is not None
-        return down_message(
-            change.url, change.file, since=change.since, runs=change.runs, failure=change.failure
-        )
-    return up_message(
-        change.url, change.file, down_since=change.since, at=change.at, runs=change.runs
-    )
 
 
 def _record(
