@@ -284,7 +284,7 @@ def test_help_documents_every_option_and_the_exit_codes() -> None:
 
 
 def test_every_option_is_in_one_help_panel_and_in_the_readme() -> None:
-    from urlcheck.cli.check import PANELS
+    from urlcheck.cli.panels import PANELS
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     options = [p for p in cli.params if isinstance(p, __import__("click").Option)]

@@ -20,6 +20,7 @@ __all__ = ["cli", "history_command", "main"]
 
 SUBCOMMANDS: dict[str, str] = {
     "history": "urlcheck.cli.history:history_command",
+    "incidents": "urlcheck.cli.history:incidents_command",
     "worker": "urlcheck.cli.worker:worker_command",
 }
 """Commands beside the check itself (``urlcheck NAME …``) → "module:command", imported on use.

@@ -1,7 +1,7 @@
 """``--help`` in panels by concern, drawn by rich-click with the rich urlcheck already has.
 
 Imported only to show the help (`params.PanelledCommand.get_help`): a run never loads it.
-The panels are the command's own (`check.PANELS` for the check); an option in none of them
+The panels are the command's own (`panels.PANELS` for the check); an option in none of them
 would be left out of the help, which tests/test_cli.py rules out.
 """
 

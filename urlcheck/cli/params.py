@@ -122,6 +122,16 @@ class HeaderValueType(click.ParamType[str, str]):
         return str(value)
 
 
+class LinesType(click.ParamType[str, str]):
+    """Click type for a repeatable option whose variable holds one value a line."""
+
+    name = "TEXT"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return str(value)
+
+
 class DurationType(click.ParamType[float, str]):
     """Click type for durations such as ``30d``, ``24h``, ``15m``: converted to seconds."""
 

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from ..history import Recorder
     from ..inputs import TargetReader
     from ..models import Target
+    from ..monitor import Change
+    from .monitoring import Monitoring
 
     class ResultSource(Protocol):
         """Where a run's results come from: `check_urls`, or the cluster's `check_urls_remote`."""
@@ -113,6 +115,8 @@ async def _check(
         async with contextlib.aclosing((source or check_urls)(reader, options)) as results:
             async for result in results:
                 run.summary.add(result)
+                if output.monitoring is not None:
+                    output.monitoring.observe(result)
                 if output.recorder is not None and output.recorder.add(result):
                     # SQLite may wait for another writer: never on the loop timing the checks.
                     await asyncio.to_thread(output.recorder.flush)
@@ -164,14 +168,16 @@ def run_checks(
     recorder: Recorder | None = None,
     source: ResultSource | None = None,
     processes: int = 0,
+    monitoring: Monitoring | None = None,
 ) -> ExitStatus:
     """Check everything the reader yields, print the results, and say how the run ended.
 
     Without a `source` (the cluster's), a long file list is spread over `processes` worker
-    processes (0: decided by its length and the cores; see `shards.shard_count`).
+    processes (0: decided by its length and the cores; see `shards.shard_count`). With
+    `monitoring`, a run that completed turns into state and alerts (`monitoring.Monitoring`).
     """
     shown_errors = len(reader.errors)
-    output = Output.for_run(output_options, stdout, recorder)
+    output = Output.for_run(output_options, stdout, recorder, monitoring)
     interrupt = _Interrupt()
     # Ctrl-C is ours from the first pass over the files to the last line printed: before
     # the checks start it stops them starting, after they end the output is still complete.
@@ -181,6 +187,8 @@ def run_checks(
         for message in reader.errors[shown_errors:]:  # read errors met during the run
             click.echo(f"urlcheck: error: {message}", err=True)
         history_failed = _finish_history(recorder, run)
+        changes = _monitor(monitoring, run, recorder)
+        history_failed = history_failed or changes is None
         if run.broken_pipe:
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
@@ -188,7 +196,12 @@ def run_checks(
             names = ", ".join(each.name for each in reader.sources)
             raise InputFailure(f"no URLs found in {names}")
         try:
-            print_results(run, output, stdout, [each.name for each in reader.sources])
+            if monitoring is not None and monitoring.changes:
+                from .monitoring import print_changes
+
+                print_changes(changes or [], output.format, stdout)
+            else:
+                print_results(run, output, stdout, [each.name for each in reader.sources])
         except BrokenPipeError:
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
@@ -251,6 +264,20 @@ def _run(
             )
         except (DistributedError, ShardError) as exc:  # broker gone, a worker died …
             raise InputFailure(str(exc)) from None
+
+
+def _monitor(
+    monitoring: Monitoring | None, run: Run, recorder: Recorder | None
+) -> list[Change] | None:
+    """A completed run's state and alerts; what changed (None when the state could not be
+    written). An interrupted run did not happen, as far as the state goes."""
+    if monitoring is None or run.interrupted:
+        return []
+    from .monitoring import changes_of
+
+    run_id = None if recorder is None else recorder.run_id
+    outcome = monitoring.apply(run.started_at.timestamp(), run_id)
+    return None if outcome is None else changes_of(outcome)
 
 
 def _finish_history(recorder: Recorder | None, run: Run) -> bool:

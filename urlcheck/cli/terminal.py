@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from ..history import Recorder
+    from .monitoring import Monitoring
 
 PRINTING_LOADS_AFTER = 0.03
 """Seconds into the checks when rich and the table start loading in a thread of their
@@ -73,15 +74,26 @@ class Output:
     table_limit: int
     recorder: Recorder | None = None
     """Where every result is also recorded (``--db``), if anywhere."""
+    monitoring: Monitoring | None = None
+    """With ``--db``: what the state needs of every result (see `monitoring`)."""
     requests_out: threading.Event = field(default_factory=threading.Event)
     """Set soon after the checks start: what printing needs may load while answers come."""
 
     def keeps(self, result: CheckResult) -> bool:
-        """Whether a result is shown at all (``--quiet`` shows only failures)."""
+        """Whether a result is shown at all (``--quiet`` shows only failures; ``--changes``
+        shows what changed instead, once the run is over)."""
+        if self.monitoring is not None and self.monitoring.changes:
+            return False
         return not (self.quiet and result.ok)
 
     @classmethod
-    def for_run(cls, options: OutputOptions, stdout: IO[str], recorder: Recorder | None) -> Output:
+    def for_run(
+        cls,
+        options: OutputOptions,
+        stdout: IO[str],
+        recorder: Recorder | None,
+        monitoring: Monitoring | None = None,
+    ) -> Output:
         """The output of a run: `options` on `stdout`, a table cut to the screen's height."""
         rows = _screen_rows() if _is_terminal(stdout) else SCREEN_ROWS_FALLBACK
         return cls(
@@ -91,6 +103,7 @@ class Output:
             stdout=stdout,
             table_limit=max(1, rows - TABLE_CHROME_ROWS),
             recorder=recorder,
+            monitoring=monitoring,
         )
 
 

@@ -34,8 +34,16 @@ if TYPE_CHECKING:
     )
     from .markdown import to_markdown
     from .prometheus import to_prometheus
-    from .records import csv_header, history_json, to_csv, to_csv_row, to_json, to_jsonl
-    from .table import history_table, results_table, summary_text
+    from .records import (
+        csv_header,
+        history_json,
+        incidents_json,
+        to_csv,
+        to_csv_row,
+        to_json,
+        to_jsonl,
+    )
+    from .table import history_table, incidents_table, results_table, summary_text
 
 _HOMES = {
     "cert_level": "labels",
@@ -53,6 +61,8 @@ _HOMES = {
     "to_json": "records",
     "to_jsonl": "records",
     "history_table": "table",
+    "incidents_table": "table",
+    "incidents_json": "records",
     "results_table": "table",
     "summary_text": "table",
     "to_markdown": "markdown",
@@ -65,6 +75,8 @@ __all__ = [
     "csv_header",
     "history_json",
     "history_table",
+    "incidents_json",
+    "incidents_table",
     "plural",
     "redirect_text",
     "results_table",

@@ -9,10 +9,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from ..durations import iso_utc
 from ..models import CheckResult
 
 if TYPE_CHECKING:
     from ..history import UrlStats
+    from ..monitor import Incident
 
 
 def to_jsonl(result: CheckResult) -> str:
@@ -59,8 +61,31 @@ def history_json(stats: Sequence[UrlStats]) -> str:
                 "p95_ms": round(s.p95_ms, 3),
                 "last_failure_at": s.last_failure_at,
                 "last_failure": s.last_failure,
+                "state": s.state,
+                "since": None if s.since is None else iso_utc(s.since),
             }
             for s in stats
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def incidents_json(incidents: Sequence[Incident]) -> str:
+    """Outages as a JSON array, newest first: times in ISO 8601 UTC, `end` null while one
+    lasts."""
+    return json.dumps(
+        [
+            {
+                "url": i.url,
+                "file": i.file,
+                "start": iso_utc(i.start),
+                "end": None if i.end is None else iso_utc(i.end),
+                "duration_s": round(i.duration_s, 3),
+                "error_kind": i.error_kind,
+                "id": i.id,
+            }
+            for i in incidents
         ],
         ensure_ascii=False,
         indent=2,

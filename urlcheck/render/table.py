@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ..durations import human_duration, iso_utc
 from ..models import CheckResult, Summary
 from .labels import (
     BAR_WIDTH,
@@ -25,6 +26,7 @@ from .labels import (
 
 if TYPE_CHECKING:
     from ..history import UrlStats
+    from ..monitor import Incident
 
 _STATUS_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "invalid": "bold red"}
 _CERT_STYLES = {"fail": "bold red", "warn": "yellow", "ok": "", "": ""}
@@ -96,17 +98,54 @@ def history_table(stats: Sequence[UrlStats], *, since_label: str) -> Table:
     table.add_column("p50", justify="right", no_wrap=True)
     table.add_column("p95", justify="right", no_wrap=True)
     table.add_column("Recent", no_wrap=True)
+    monitored = any(s.state is not None for s in stats)
+    if monitored:
+        table.add_column("State", no_wrap=True)
     table.add_column("Last failure", overflow="fold")
     for s in stats:
         style = "green" if s.uptime >= 99.9 else "yellow" if s.uptime >= 95 else "bold red"
         failure = f"{_when(s.last_failure_at)} {s.last_failure}" if s.last_failure else ""
-        table.add_row(
+        cells: list[Text | str] = [
             Text(s.url),
             Text(f"{s.uptime:.2f}%", style=style),
             f"{s.checks:,}",
             f"{s.p50_ms:,.0f} ms",
             f"{s.p95_ms:,.0f} ms",
             Text(sparkline(s.recent_ms), style="cyan"),
-            Text(failure),
+        ]
+        if monitored:
+            cells.append(_state_text(s.state, s.since))
+        cells.append(Text(failure))
+        table.add_row(*cells)
+    return table
+
+
+def _state_text(state: str | None, since: float | None) -> Text:
+    if state is None:
+        return Text("")
+    text = Text(state, style="green" if state == "up" else "bold red")
+    if since is not None:
+        text.append(f" since {_when(since)}", style="dim")
+    return text
+
+
+def incidents_table(incidents: Sequence[Incident], *, since_label: str) -> Table:
+    """Outages, newest first: URL, file, start, end (or ongoing), duration, error kind."""
+    table = _table(f"Incidents over the last {since_label}")
+    table.add_column("URL", overflow="fold")
+    table.add_column("File", overflow="fold")
+    table.add_column("Start", no_wrap=True)
+    table.add_column("End", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Error", overflow="fold")
+    for i in incidents:
+        end = Text("ongoing", style="bold red") if i.end is None else Text(iso_utc(i.end))
+        table.add_row(
+            Text(i.url),
+            Text(i.file),
+            iso_utc(i.start),
+            end,
+            human_duration(i.duration_s),
+            Text(i.error_kind or ""),
         )
     return table
