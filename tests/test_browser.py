@@ -290,3 +290,50 @@ def test_the_page_refreshes_itself_every_interval(
         page.wait_for_selector("tr.result")
         assert page.evaluate("performance.timeOrigin") > first
         watched.assert_clean()
+
+
+def test_an_incident_and_the_badges_in_chromium(
+    browser: Browser, site: Served, tmp_path: Path
+) -> None:
+    """A cron run turned a URL down: the page shows it as down now, and the status badges
+    are SVG that Chromium draws (as a document, and as an image on a page)."""
+    import subprocess
+    import sys
+
+    path = url_file(tmp_path, site.url("/"), site.url("/docs/"), site.url("/checkout"))
+    db = tmp_path / "h.db"
+    cron = [sys.executable, "-m", "urlcheck", "--retries", "0", "--db", str(db), "--quiet"]
+    subprocess.run([*cron, "--down-after", "1", str(path)], check=False, timeout=60)
+    args = ("--port", "0", "--retries", "0", "--db", str(db), path.name)
+    with urlcheck_serve(*args, cwd=tmp_path) as server:
+        watched = open_page(browser, server, "/", DESKTOP)
+        page = watched.page
+        incident = page.locator("section.incidents li")
+        assert incident.count() == 1
+        assert site.url("/checkout") in incident.inner_text()
+        assert page.locator(".state-down").count() == 1
+        save(page, tmp_path, "screenshot-incident.png")
+        watched.assert_clean()
+
+        badge = page.goto(server.url + "badge.svg")
+        assert badge is not None
+        assert badge.headers["content-type"] == "image/svg+xml"
+        assert page.evaluate("document.documentElement.namespaceURI") == (
+            "http://www.w3.org/2000/svg"
+        )
+        assert "1 down" in page.evaluate("document.documentElement.textContent")
+        # Drawn as an image, as a README shows it: it has a size, so it rendered.
+        page.goto(server.url)
+        size = page.evaluate(
+            """() => new Promise((done) => {
+                const img = new Image();
+                img.onload = () => done([img.naturalWidth, img.naturalHeight]);
+                img.onerror = () => done([0, 0]);
+                img.src = '/badge.svg';
+            })"""
+        )
+        assert size[0] > 40
+        assert size[1] == 20
+        # The SVG shown on its own has no icon link: Chromium asks for /favicon.ico, a 404.
+        watched.problems = [p for p in watched.problems if "status of 404" not in p]
+        watched.assert_clean()

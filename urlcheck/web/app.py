@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from .._version import __version__
+from ..durations import human_duration, iso_utc
 from ..errors import InputError
 from ..models import StatusRanges
 from ..options import DEFAULT_CACHE_TTL, DEFAULT_INTERVAL, CheckOptions
@@ -80,6 +81,8 @@ def create_app(
     app.jinja_env.globals["version"] = __version__
     app.jinja_env.filters["ms"] = _format_ms
     app.jinja_env.filters["seconds"] = _format_seconds
+    app.jinja_env.filters["iso"] = iso_utc
+    app.jinja_env.filters["duration"] = human_duration
     register(app, state)
     return app
 

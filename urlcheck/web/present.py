@@ -9,6 +9,7 @@ from typing import Any
 
 from ..history import UrlStats
 from ..models import CheckResult
+from ..monitor import LineStatus
 from ..render.labels import cert_level, status_class, status_label
 from ..render.prometheus import family
 from .cache import Snapshot
@@ -40,6 +41,8 @@ class Row:
     """Percentage of the recorded checks that were fine (with ``--db``)."""
     spark: str = ""
     """SVG polyline points of the recent response times (with ``--db``)."""
+    down_since: float | None = None
+    """With ``--db``: when the runs turned the line down, while it is down."""
 
 
 def _spark_points(values: Sequence[float]) -> str:
@@ -51,7 +54,11 @@ def _spark_points(values: Sequence[float]) -> str:
     return " ".join(f"{i * step:.1f},{20 - 18 * v / top:.1f}" for i, v in enumerate(values))
 
 
-def _rows(results: Sequence[CheckResult], stats: Mapping[str, UrlStats] | None = None) -> list[Row]:
+def _rows(
+    results: Sequence[CheckResult],
+    stats: Mapping[str, UrlStats] | None = None,
+    states: Mapping[str, LineStatus] | None = None,
+) -> list[Row]:
     longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
     rows = []
     for r in results:
@@ -61,6 +68,8 @@ def _rows(results: Sequence[CheckResult], stats: Mapping[str, UrlStats] | None =
         )
         linked = r.attempts > 0 and r.url.lower().startswith(("http://", "https://"))
         history = None if stats is None else stats.get(r.url)
+        status = None if states is None else states.get(r.id)
+        down = status is not None and status.state == "down"
         rows.append(
             Row(
                 r,
@@ -72,6 +81,7 @@ def _rows(results: Sequence[CheckResult], stats: Mapping[str, UrlStats] | None =
                 cert_level(r.cert_days),
                 None if history is None else history.uptime,
                 "" if history is None else _spark_points(history.recent_ms),
+                status.since if down and status is not None else None,
             )
         )
     return rows

@@ -6,20 +6,38 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import HistoryError
 from ..history import History, Recorder, UrlStats
-from ..models import Summary, in_input_order
+from ..models import CheckResult, Summary, in_input_order
+from ..monitor import Incident, LineStatus, Monitor
 from .cache import Snapshot
 from .sources import UrlList
 
 HISTORY_WINDOW_S = 24 * 3600
 """With --db, the page's uptime covers this much of the history."""
 SPARK_POINTS = 30
+"""Recent response times drawn in each row's sparkline."""
 STATS_TTL_S = 10.0
 """With --db, the page's uptime figures are shared for this long between page views."""
-"""Recent response times drawn in each row's sparkline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Monitored:
+    """The monitor's view of the lines: their state by id, and what is down now."""
+
+    states: dict[str, LineStatus]
+    ongoing: list[Incident]
+
+    def state_of(self, result: CheckResult) -> str:
+        """``up`` or ``down`` for a result's line: as the runs left it, or (for a line no
+        run has judged yet) by the result itself."""
+        status = self.states.get(result.id)
+        if status is not None:
+            return str(status.state)
+        return "up" if result.ok else "down"
 
 
 class HistoryView:
@@ -34,6 +52,7 @@ class HistoryView:
         self._lock = threading.Lock()
         self._stats: tuple[float, dict[str, UrlStats]] | None = None
         """(when, figures): shared by the page views of the next `STATS_TTL_S` seconds."""
+        self._monitored: tuple[float, Monitored] | None = None
 
     def record(self, snapshot: Snapshot) -> None:
         """Store a check the page made, like a ``urlcheck --db`` run; a failure is logged."""
@@ -72,6 +91,21 @@ class HistoryView:
             duration_s=summary.wall_s,
             finished=time.monotonic() - (time.time() - run.finished_at),
         )
+
+    def monitored(self) -> Monitored:
+        """The state of each URL line and the ongoing incidents, as the runs recorded them
+        (the page's own checks never change them); shared like the figures."""
+        with self._lock:
+            cached = self._monitored
+        if cached is not None and time.monotonic() - cached[0] < STATS_TTL_S:
+            return cached[1]
+        with Monitor(self.path) as monitor:
+            states = {status.id: status for status in monitor.states().values()}
+            ongoing = [i for i in monitor.incidents(time.time()) if i.end is None]
+        found = Monitored(states, ongoing)
+        with self._lock:
+            self._monitored = (time.monotonic(), found)
+        return found
 
     def stats(self, window_s: float = HISTORY_WINDOW_S) -> dict[str, UrlStats]:
         """Uptime and recent response times per URL over the last `window_s` seconds.

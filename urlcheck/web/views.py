@@ -26,15 +26,19 @@ from werkzeug.exceptions import (
     Forbidden,
     HTTPException,
     InternalServerError,
+    NotFound,
     ServiceUnavailable,
 )
 
 from .._version import __version__
 from ..errors import ServeError
+from ..models import CheckResult
+from ..monitor.badge import line_badge as line_svg
+from ..monitor.badge import status_badge
 from ..render.prometheus import to_prometheus
 from .cache import ResultCache, Snapshot
 from .present import _extra_metrics, _rows, _summary_dict
-from .records import HISTORY_WINDOW_S, HistoryView
+from .records import HISTORY_WINDOW_S, HistoryView, Monitored
 from .sources import UrlFiles
 
 CHECK_NOW_MIN_AGE = 2.0
@@ -68,7 +72,8 @@ SECURITY_HEADERS = {
 }
 """Sent on every response the app makes: pages, API, metrics, static files and errors."""
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-NEEDS_LIST = frozenset({"index", "api_results", "metrics", "check_now"})
+SVG_CONTENT_TYPE = "image/svg+xml"
+NEEDS_LIST = frozenset({"index", "api_results", "metrics", "check_now", "badge", "line_badge"})
 """Endpoints that show results, and so load the URL list (re-read when a file changed)."""
 
 
@@ -128,6 +133,18 @@ async def _results(*, max_age: float | None = None) -> Snapshot:
     return fetched.snapshot
 
 
+async def _monitored(state: WebState) -> Monitored | None:
+    """With ``--db``: the state the runs recorded, read off the loop."""
+    return None if state.history is None else await asyncio.to_thread(state.history.monitored)
+
+
+def _state_of(monitored: Monitored | None, result: CheckResult) -> str:
+    """``up`` or ``down``: the state the runs recorded (with ``--db``), else the result's."""
+    if monitored is None:
+        return "up" if result.ok else "down"
+    return monitored.state_of(result)
+
+
 def _failed_only() -> bool:
     return request.args.get("failed", "") in ("1", "true", "yes")
 
@@ -170,12 +187,17 @@ def _register_views(app: Flask, state: WebState) -> None:
         failed_only = _failed_only()
         shown = [r for r in snapshot.results if not (failed_only and r.ok)]
         history = state.history
-        stats = None if history is None else await asyncio.to_thread(history.stats)
+        stats = monitored = None
+        if history is not None:
+            stats, monitored = await asyncio.gather(
+                asyncio.to_thread(history.stats), asyncio.to_thread(history.monitored)
+            )
         return render_template(
             "index.html",
             snapshot=snapshot,
             summary=snapshot.summary,
-            rows=_rows(shown, stats),
+            rows=_rows(shown, stats, None if monitored is None else monitored.states),
+            incidents=[] if monitored is None else monitored.ongoing,
             history=stats is not None,
             history_window=HISTORY_WINDOW_S,
             failed_only=failed_only,
@@ -214,6 +236,25 @@ def _register_views(app: Flask, state: WebState) -> None:
         snapshot = await _results()
         body = to_prometheus(snapshot.results) + _extra_metrics(snapshot, g.urls)
         return Response(body, content_type=PROMETHEUS_CONTENT_TYPE)
+
+    @app.get("/badge.svg")
+    async def badge() -> ResponseReturnValue:
+        """The list's badge: how many URL lines are down (red), else how many are up."""
+        snapshot = await _results()
+        monitored = await _monitored(state)
+        states = [_state_of(monitored, r) for r in snapshot.results]
+        svg = status_badge(states.count("up"), states.count("down"))
+        return Response(svg, content_type=SVG_CONTENT_TYPE)
+
+    @app.get("/badge/<line>.svg")
+    async def line_badge(line: str) -> ResponseReturnValue:
+        """One URL line's badge, by the id its results carry (never a URL)."""
+        snapshot = await _results()
+        result = next((r for r in snapshot.results if r.id == line), None)
+        if result is None:
+            raise NotFound("No URL line of the list has this id.")
+        svg = line_svg(_state_of(await _monitored(state), result))
+        return Response(svg, content_type=SVG_CONTENT_TYPE)
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
