@@ -8,9 +8,9 @@ stay (``Über uns`` → ``über-uns``, ``日本語`` → ``日本語``); nothing
 slug never takes one already given (``foo``, ``foo``, ``foo 1`` → ``foo``, ``foo-1``,
 ``foo-1-1``).
 
-lychee (0.20 and later, ``extract/slugify.rs``) applies the same rule. Older lychee kept only
-``char::is_alphanumeric`` characters, which keeps ``²`` and drops emoji variation selectors;
-github.com agrees with the rule here.
+lychee's source has moved to the same rule (``extract/slugify.rs``), but lychee 0.24.2, the
+release on PyPI, keeps every ``char::is_alphanumeric`` character and turns all white space
+into ``-``: ``1² and ½`` is ``1²-and-½`` there, ``1-and-`` on github.com and here.
 """
 
 from __future__ import annotations
