@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from urlcheck.extract import (
     LINKIFY,
@@ -224,6 +226,53 @@ def test_linkify_is_part_of_the_test_install() -> None:
     # The test extra installs urlcheck[linkify], so the bare URL test above runs in CI.
     assert (importlib.util.find_spec("linkify_it") is not None) == LINKIFY
     assert LINKIFY
+
+
+_PREFIXES = ["", "> ", "- ", "1. ", "  ", "\t", "> - ", "## ", ">\t", "* > ", "   "]
+_PIECES = [
+    "word ",
+    "[a](a.md) ",
+    "![i](i.png) ",
+    "[r][ref] ",
+    "[ref] ",
+    "<https://127.0.0.1/a> ",
+    "https://127.0.0.1/bare ",
+    "`[c](c.md)` ",
+    "\\[e\\] ",
+    "[x [y] z](n.md) ",
+    '<a href="h.md">h</a> ',
+    "<img\nsrc='s.png'> ",
+    "Über 日本 ",
+    "**[b](b.md)** ",
+    "[",
+    "]",
+    "(",
+    "<",
+]
+_OPENERS = {"link": "[", "image": "!", "autolink": "<"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_PREFIXES), st.lists(st.sampled_from(_PIECES), max_size=6)),
+        max_size=12,
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_markdown_positions_point_at_where_each_link_starts(
+    lines: list[tuple[str, list[str]]], newline: str
+) -> None:
+    doc = newline.join(prefix + "".join(pieces) for prefix, pieces in lines)
+    doc += newline + newline + "[ref]: ./ref.md" + newline
+    source = doc.replace("\r\n", "\n").split("\n")
+    for link in markdown_links(doc):
+        line = source[link.line - 1]
+        char = line[link.column - 1]
+        if link.attribute is not None or link.element == "bare-url":
+            assert line[link.column - 1 :].startswith(link.url), (link, line)
+        else:
+            assert char == _OPENERS[link.element], (link, line)
 
 
 # -- Markdown anchors ------------------------------------------------------------------------
@@ -448,6 +497,47 @@ def test_html_srcset_with_entities_keeps_raw_positions() -> None:
 )
 def test_srcset_candidates(value: str, expected: list[tuple[int, str]]) -> None:
     assert srcset_candidates(value) == expected
+
+
+_HTML_PIECES = [
+    "text ",
+    '<a href="q.html">',
+    "<a href='s.html'>",
+    "<a href=u.html>",
+    '<IMG SRC="i.png" srcset="1.png 1x,\n 2.png 2x">',
+    '<link\n  href="l.css">',
+    "<!-- ",
+    " -->",
+    "<script>",
+    "</script>",
+    "<template>",
+    "</template>",
+    "<p title=\"<a href='no.html'>\">",
+    "<",
+    ">",
+    '"',
+    "日本 ",
+    "\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_HTML_PIECES), max_size=30))
+def test_html_positions_point_at_each_value(pieces: list[str]) -> None:
+    doc = "".join(pieces)
+    source = doc.split("\n")
+    for link in html_links(doc)[0]:
+        assert source[link.line - 1][link.column - 1 :].startswith(link.url), (link, doc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>/!-=\"' \t\n\r&#;[]()`*_ahrefsc.:")), max_size=80))
+def test_any_text_is_read_without_error(text: str) -> None:
+    for link in markdown_links(text) + html_links(text)[0]:
+        assert link.line >= 1
+        assert link.column >= 1
+    markdown_anchors(text)
+    html_anchors(text)
 
 
 # -- HTML anchors ----------------------------------------------------------------------------

@@ -29,18 +29,24 @@ def normalize_newlines(text: str) -> str:
 class Positions:
     """Line and column of offsets into one text, fastest when asked in increasing order."""
 
-    __slots__ = ("_line", "_offset", "_text")
+    __slots__ = ("_line", "_line_start", "_offset", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._offset = 0
         self._line = 1
+        self._line_start = 0
 
     def at(self, offset: int) -> tuple[int, int]:
         """The (line, column) of the character at `offset`, both 1-based."""
         text = self._text
         if offset < self._offset:  # out of order: count again from the start
-            self._offset, self._line = 0, 1
-        self._line += text.count("\n", self._offset, offset)
+            self._offset, self._line, self._line_start = 0, 1, 0
+        # Only the text since the last offset is looked at, so a whole document costs one
+        # pass however its links fall (a minified page is one line with thousands of them).
+        newlines = text.count("\n", self._offset, offset)
+        if newlines:
+            self._line += newlines
+            self._line_start = text.rfind("\n", self._offset, offset) + 1
         self._offset = offset
-        return self._line, offset - text.rfind("\n", 0, offset)
+        return self._line, offset - self._line_start + 1

@@ -29,6 +29,7 @@ HTML. Not supported (as on GitHub): ``{#custom-id}`` heading attributes, which l
 from __future__ import annotations
 
 import importlib.util
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,11 +190,8 @@ class _BlockLines:
 
     def at(self, offset: int) -> tuple[int, int]:
         """The (line, column) of `offset` in the block's text, both 1-based."""
-        starts = self._starts
-        index = len(starts) - 1
-        while starts[index] > offset:  # blocks are short: a scan beats bisect's call
-            index -= 1
-        return self._first_line + index + 1, self._base(index) + offset - starts[index] + 1
+        index = bisect_right(self._starts, offset) - 1
+        return self._first_line + index + 1, self._base(index) + offset - self._starts[index] + 1
 
 
 @dataclass(slots=True)
