@@ -62,7 +62,8 @@ def test_markdown_reference_links_point_at_their_use() -> None:
     doc = (
         "Full [text][ref], collapsed [ref][] and shortcut [ref].\n"
         "Case and spaces: [the  REF][ref] and [Other].\n"
-        "Undefined [nope][missing] and [nothing] are text.\n"
+        "Undefined [nope][missing] and [nothing] are text; ![an image][ref].\n"
+        "Inline HTML <!-- [commented](c.md) --> hides what it holds.\n"
         "\n"
         "[ref]: ./target.md#part\n"
         "[other]: <./with space.md> 'a title'\n"
@@ -74,6 +75,7 @@ def test_markdown_reference_links_point_at_their_use() -> None:
         ("./target.md#part", 1, 50),
         ("./target.md#part", 2, 18),
         ("./with space.md", 2, 38),
+        ("./target.md#part", 3, 51),
     ]
 
 
@@ -152,6 +154,12 @@ def test_markdown_block_text_is_mapped_back_to_its_source_line() -> None:
 def test_markdown_link_spanning_lines_and_crlf() -> None:
     doc = "First [a link\r\nwhose text wraps](wrap.md)\r\nthen [b](b.md)\r\n"
     assert where(markdown_links(doc)) == [("wrap.md", 1, 7), ("b.md", 3, 6)]
+
+
+def test_markdown_and_html_do_not_count_a_byte_order_mark() -> None:
+    assert where(markdown_links("\ufeff# T [a](a.md)\n")) == [("a.md", 1, 5)]
+    assert markdown_anchors("\ufeff# Title\n") == {"title"}
+    assert where(html_links('\ufeff<a href="x.html">')[0]) == [("x.html", 1, 10)]
 
 
 def test_markdown_columns_count_characters_not_bytes() -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from html import unescape
 from html.entities import html5
 
-from .link import Link, Positions, normalize_newlines
+from .link import Link, Positions, normalize_text
 
 LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "a": ("href",),
@@ -303,7 +303,7 @@ def scan(text: str, *, links: bool = True, anchors: bool = True) -> Scan:
 
 def html_links(text: str) -> tuple[list[Link], str | None]:
     """The links in an HTML document, in document order, and its ``<base href>`` if any."""
-    text = normalize_newlines(text)
+    text = normalize_text(text)
     found = scan(text, anchors=False)
     positions = Positions(text)
     result = []
@@ -315,4 +315,4 @@ def html_links(text: str) -> tuple[list[Link], str | None]:
 
 def html_anchors(text: str) -> frozenset[str]:
     """Every ``id`` and ``name`` value in an HTML document: what a ``#fragment`` may name."""
-    return frozenset(scan(normalize_newlines(text), links=False).anchors)
+    return frozenset(scan(normalize_text(text), links=False).anchors)

@@ -19,8 +19,12 @@ class Link:
     """``href``, ``src`` or ``srcset`` for HTML (raw HTML in Markdown too); None for Markdown."""
 
 
-def normalize_newlines(text: str) -> str:
-    """`text` with CRLF and lone CR as LF: HTML and CommonMark both count lines that way."""
+def normalize_text(text: str) -> str:
+    """`text` as both standards read it: CRLF and lone CR as LF, a leading BOM dropped.
+
+    An editor shows no column for the BOM, and CommonMark would not see ``# Title`` behind it.
+    """
+    text = text.removeprefix("\ufeff")
     if "\r" not in text:
         return text
     return text.replace("\r\n", "\n").replace("\r", "\n")

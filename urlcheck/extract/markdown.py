@@ -40,7 +40,7 @@ from markdown_it.rules_inline import StateInline, autolink, html_inline, image, 
 from markdown_it.token import Token
 
 from . import html
-from .link import Link, normalize_newlines
+from .link import Link, normalize_text
 from .slug import GithubSlugger
 
 LINKIFY = importlib.util.find_spec("linkify_it") is not None
@@ -228,7 +228,7 @@ def _link_element(token: Token) -> str:
 
 
 def _extract(text: str, *, want_links: bool, want_anchors: bool) -> _Found:
-    text = normalize_newlines(text).replace("\0", "\ufffd")  # as markdown-it reads it
+    text = normalize_text(text).replace("\0", "\ufffd")  # as markdown-it reads it
     env: dict[str, Any] = {_WANT: (want_links, want_anchors)}
     tokens = (_PARSER if want_anchors else _LINKS_PARSER).parse(text, env)
     source = text.split("\n")
