@@ -89,22 +89,26 @@ def _noting_start(rule: InlineRule, token_type: str) -> InlineRule:
 
 
 def _inline_where_wanted(state: StateCore) -> None:
-    """The core 'inline' rule, but only for content that can hold what this parse is for."""
+    """The core 'inline' rule, but only for content that can hold what this parse is for.
+
+    A heading whose slug is wanted is read by the parser that knows emphasis; everything else
+    by this one, which need not (links are found before emphasis delimiters pair up).
+    """
     want_links, want_anchors = state.env.get(_WANT, (True, True))
     in_heading = False
-    parse = state.md.inline.parse
+    md, env = state.md, state.env
     for token in state.tokens:
         if token.type == "heading_open":
             in_heading = True
         elif token.type == "inline":
             token.children = []
             content = token.content
-            if (
-                (in_heading and want_anchors)
-                or "<" in content  # autolinks and raw HTML: links, ids and names
-                or (want_links and ("[" in content or (LINKIFY and "://" in content)))
+            if in_heading and want_anchors:
+                _TEXT_PARSER.inline.parse(content, _TEXT_PARSER, env, token.children)
+            elif "<" in content or (  # autolinks and raw HTML: links, ids and names
+                want_links and ("[" in content or (LINKIFY and "://" in content))
             ):
-                parse(content, state.md, state.env, token.children)
+                md.inline.parse(content, md, env, token.children)
             in_heading = False
 
 
@@ -122,12 +126,12 @@ class _Parser(MarkdownIt):
             ruler.at("linkify", _noting_start(linkify, "link_open"))
             ruler.enable("linkify")
         self.core.ruler.at("inline", _inline_where_wanted)
+        # Emphasis only shapes text, and text_join only merges text tokens (`_heading_text`
+        # takes the unmerged ones too): 10 % each where no heading text is read.
+        self.core.ruler.disable("text_join")
         if not text:
-            # Emphasis only shapes text (links are found before delimiters pair up), and
-            # text_join only merges text tokens: when no heading text is wanted, 10 % each.
             ruler.disable("emphasis")
             self.inline.ruler2.disable(["balance_pairs", "emphasis"])
-            self.core.ruler.disable("text_join")
 
     def validateLink(self, url: str) -> bool:
         """Every destination is a link here: judging ``javascript:`` is the checker's job."""
@@ -142,8 +146,9 @@ class _Parser(MarkdownIt):
         return link
 
 
-_PARSER = _Parser(text=True)
-_LINKS_PARSER = _Parser(text=False)
+_PARSER = _Parser(text=False)
+_TEXT_PARSER = _Parser(text=True)
+"""Only its inline rules are used, for the text of headings."""
 
 
 class _BlockLines:
@@ -212,7 +217,7 @@ def _heading_text(children: list[Token]) -> str:
     """A heading's text as GitHub renders it, so the text its slug comes from."""
     parts = []
     for child in children:
-        if child.type in ("text", "code_inline"):
+        if child.type in ("text", "text_special", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")  # the slug drops it, as GitHub drops the line break
@@ -230,7 +235,7 @@ def _link_element(token: Token) -> str:
 def _extract(text: str, *, want_links: bool, want_anchors: bool) -> _Found:
     text = normalize_text(text).replace("\0", "\ufffd")  # as markdown-it reads it
     env: dict[str, Any] = {_WANT: (want_links, want_anchors)}
-    tokens = (_PARSER if want_anchors else _LINKS_PARSER).parse(text, env)
+    tokens = _PARSER.parse(text, env)
     source = text.split("\n")
     found = _Found()
     slugger = GithubSlugger() if want_anchors else None
