@@ -31,7 +31,7 @@ text itself knows where each value starts. This one is a few regular expressions
 ``re``'s C engine, which runs over every tag that can hold nothing wanted; Python looks only
 at the tags that can. Measured in ``benchmarks/extract.md``: three times the speed of
 ``html.parser`` (which knows where a tag starts, not its values); selectolax (lexbor, in C)
-parses and queries 1.6 times faster but knows no position at all, and builds a tree that is
+parses and queries 1.5 times faster but knows no position at all, and builds a tree that is
 not the document as written (``<a>`` cloned by the adoption agency, template content apart).
 """
 
