@@ -17,6 +17,7 @@ import random
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import TYPE_CHECKING
 
+from . import fragments
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
@@ -28,6 +29,8 @@ from .urls import line_id, mask_url, scrub, secrets_in
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .fragments import Anchors
 
 QUEUE_PER_WORKER = 2
 """Targets read ahead per worker: enough to keep workers busy, few enough to stay flat."""
@@ -42,7 +45,9 @@ async def _attempt(
 ) -> tuple[Attempt, int]:
     """HEAD, falling back to GET when the server refuses HEAD; or GET alone. Returns the
     attempt and how many requests it sent (1, or 2 with the fallback)."""
-    wants_body = target.expect is not None and target.expect.contains is not None
+    wants_body = target.fragment is not None or (
+        target.expect is not None and target.expect.contains is not None
+    )
     method = "GET" if options.method == "get" or wants_body else "HEAD"
     sent = 1
     try:
@@ -91,6 +96,7 @@ def invalid_result(target: Target) -> CheckResult:
         error=target.problem,
         file=target.source,
         id=line_id(target.source, target.url),
+        column=target.column,
     )
 
 
@@ -138,17 +144,21 @@ async def fetch_url(
     it never raises for a URL's fault."""
     options = options or CheckOptions()
     client = Client(options, session)
+    target = to_target(url)
     try:
-        return await _check(client, url, options)
+        result, anchors = await _check(client, target, options)
     finally:
         await client.close()
+    return fragments.judge(result, target.fragment, anchors)
 
 
-async def _check(client: Client, url: Target | str, options: CheckOptions) -> CheckResult:
-    """`fetch_url` over either client."""
-    target = to_target(url)
+async def _check(
+    client: Client, target: Target, options: CheckOptions
+) -> tuple[CheckResult, Anchors | None]:
+    """`fetch_url` over either client: the page's result, and for a link with a
+    ``#fragment`` the page's anchors (None: none to look in), to judge each fragment by."""
     if target.problem is not None:
-        return invalid_result(target)
+        return invalid_result(target), None
     # The line's status= wins over --accept, for retrying and for judging alike.
     accept = target.expect.status if target.expect and target.expect.status else options.accept
     clock = CheckClock()
@@ -164,10 +174,20 @@ async def _check(client: Client, url: Target | str, options: CheckOptions) -> Ch
     _judge(attempt, target, options, accept, elapsed_ms)
     cert_days = await client.cert_days(attempt)
     _judge_certificate(attempt, cert_days, options)
+    anchors = None
+    if attempt.body is not None and attempt.error_kind is None and attempt.final_url:
+        # Parsing a long page takes milliseconds: never on the loop timing other checks.
+        anchors = await asyncio.to_thread(
+            fragments.page_anchors,
+            attempt.body,
+            attempt.content_type,
+            attempt.final_url,
+            complete=attempt.body_complete,
+        )
     secrets = secrets_in(target.url) if target.url is not target.display else ()
     # A server may put the password it was sent into a redirect: scrub it there too.
     final_url = _scrub(mask_url(attempt.final_url), secrets) if attempt.final_url else None
-    return CheckResult(
+    result = CheckResult(
         url=target.display,
         line=target.line,
         ok=attempt.error_kind is None,
@@ -183,22 +203,25 @@ async def _check(client: Client, url: Target | str, options: CheckOptions) -> Ch
         file=target.source,
         cert_days=cert_days,
         id=line_id(target.source, target.url),
+        column=target.column,
     )
+    return result, anchors
 
 
 async def check_urls(
-    targets: Iterable[Target | str],
+    targets: Iterable[Target | str | CheckResult],
     options: CheckOptions | None = None,
     *,
     session: aiohttp.ClientSession | None = None,
     may_repeat: Callable[[Target], bool] | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
-    """Check every target and yield each result as soon as it is known.
+    """Check every target and yield each result as soon as it is known (a result among the
+    targets, decided while reading them, passes through as it is).
 
     A bounded pool of workers pulls from a short queue, so memory stays flat however long
     the list; every target yields exactly one result, and a URL listed twice is requested
     once. To answer a later duplicate, a result is kept for the whole run, unless
-    `may_repeat` (see `inputs.scan_sources`) says its URL is not listed again. With a
+    `may_repeat` (see `scan.scan_sources`) says its URL is not listed again. With a
     caller's aiohttp `session`, every request goes through it. Close the generator
     (``contextlib.aclosing``) to stop early: in-flight checks are cancelled and every
     connection is closed.
@@ -212,6 +235,9 @@ async def check_urls(
     async def feed() -> None:
         async with contextlib.aclosing(each_in_thread(targets, todo.maxsize)) as items:
             async for item in items:
+                if isinstance(item, CheckResult):  # decided while reading: a local link …
+                    await results.put(item)
+                    continue
                 target = to_target(item)
                 if target.problem is not None:
                     await results.put(invalid_result(target))
@@ -226,9 +252,9 @@ async def check_urls(
 
     async def work() -> None:
         while (target := await todo.get()) is not None:
-            result = await _check(client, target, options)
-            await results.put(result)
-            for again in duplicates.settle(target, result):
+            result, anchors = await _check(client, target, options)
+            await results.put(fragments.judge(result, target.fragment, anchors))
+            for again in duplicates.settle(target, result, anchors):
                 await results.put(again)
 
     async def run() -> None:

@@ -26,7 +26,7 @@ from . import failures
 from .body import decode_text
 from .certs import CertProbe, days_until
 from .config import (
-    BODY_LIMIT,
+    body_limit,
     has_proxies,
     proxy_for,
     request_headers,
@@ -80,8 +80,7 @@ class Client:
     async def send(self, target: Target, method: str, clock: CheckClock) -> Attempt:
         """`method` to the target's URL, its redirects followed; never raises for a server's
         fault (that is the attempt's `error_kind`)."""
-        contains = target.expect.contains if target.expect is not None else None
-        body_limit = BODY_LIMIT if contains is not None and method == "GET" else 0
+        limit = body_limit(target, method)
         url = target.parsed or parse_url(target.url)[0]  # a worker's targets come unparsed
         if url is None:
             clock.request_starts()
@@ -93,11 +92,12 @@ class Client:
         while True:
             if self._through_aiohttp(url):
                 clock.request_starts()
-                return await self._aiohttp(url, method, contains, redirects, private)
+                attempt = await self._aiohttp(url, method, limit, redirects, private)
+                return _read_body(attempt, target, limit)
             bare, authorization = credentials(url)
             try:
                 response = await self._lean_request(
-                    bare, method, clock, private, authorization, body_limit
+                    bare, method, clock, private, authorization, limit
                 )
             except failures.Failed as failed:
                 return _failed(method, failed, redirects, bare)
@@ -110,9 +110,11 @@ class Client:
                 retry_after=retry_after_seconds(response.retry_after),
                 cert_expires=response.cert_not_after,
             )
-            if response.body is not None and contains is not None:
-                text = decode_text(response.body, response.headers.get("content-type"))
-                answer.body_match = contains in text
+            if response.body is not None:
+                answer.content_type = response.headers.get("content-type")
+                answer.body = decode_text(response.body, answer.content_type)
+                answer.body_complete = len(response.body) < limit
+                _read_body(answer, target, limit)
             location = response.location
             if not options.max_redirects or response.status not in REDIRECT_STATUSES:
                 return answer
@@ -162,7 +164,7 @@ class Client:
             lean.release(host)
 
     async def _aiohttp(
-        self, url: URL, method: str, contains: str | None, redirects: int, private: bool
+        self, url: URL, method: str, limit: int, redirects: int, private: bool
     ) -> Attempt:
         from .aio import create_session, request  # imported already, see __init__
 
@@ -173,7 +175,7 @@ class Client:
             url,
             method,
             self._options,
-            contains=contains,
+            body_limit=limit,
             redirects_before=redirects,
             private=private,
         )
@@ -197,6 +199,19 @@ class Client:
             await asyncio.sleep(0)  # the aborted transports close their sockets on the next turn
         if self._own_session and self._session is not None:
             await self._session.close()
+
+
+def _read_body(attempt: Attempt, target: Target, limit: int) -> Attempt:
+    """What the check wanted of the body it read: the ``contains=`` match; the page itself
+    only for a link's ``#fragment`` (its anchors are read later, off the loop)."""
+    if attempt.body is None:
+        return attempt
+    contains = target.expect.contains if target.expect is not None else None
+    if contains is not None:
+        attempt.body_match = contains in attempt.body
+    if target.fragment is None:
+        attempt.body = None
+    return attempt
 
 
 def _failed(method: str, failed: failures.Failed, redirects: int, url: URL) -> Attempt:

@@ -22,7 +22,7 @@ from ..options import CheckOptions
 from ..urls import mask_url
 from . import failures
 from .body import decode_text
-from .config import BODY_LIMIT, proxy_for, retry_after_seconds, session_headers, ssl_context
+from .config import proxy_for, retry_after_seconds, session_headers, ssl_context
 from .protocol import MAX_HEAD_BYTES, MAX_LINE
 from .redirects import PRIVATE_HEADERS
 
@@ -76,17 +76,19 @@ def classify(exc: BaseException) -> failures.Failed:
     )
 
 
-async def read_head_of_body(resp: aiohttp.ClientResponse) -> str:
-    """The first `BODY_LIMIT` bytes of a body, decoded (undecodable bytes replaced)."""
+async def read_head_of_body(resp: aiohttp.ClientResponse, limit: int) -> tuple[str, bool]:
+    """The first `limit` bytes of a body, decoded (undecodable bytes replaced), and whether
+    that was all of it."""
     chunks: list[bytes] = []
     size = 0
-    while size < BODY_LIMIT:
-        chunk = await resp.content.read(BODY_LIMIT - size)
+    while size < limit:
+        chunk = await resp.content.read(limit - size)
         if not chunk:
             break
         chunks.append(chunk)
         size += len(chunk)
-    return decode_text(b"".join(chunks), resp.headers.get("Content-Type"))
+    complete = size < limit or resp.content.at_eof()
+    return decode_text(b"".join(chunks), resp.headers.get("Content-Type")), complete
 
 
 async def request(
@@ -95,11 +97,12 @@ async def request(
     method: str,
     options: CheckOptions,
     *,
-    contains: str | None = None,
+    body_limit: int = 0,
     redirects_before: int = 0,
     private: bool = True,
 ) -> Attempt:
-    """One request with redirects followed; the body is read only for ``contains=``.
+    """One request with redirects followed; the first `body_limit` bytes of the body read
+    (decoded) into the attempt's `body`, when not 0.
 
     `redirects_before`: redirects already followed to reach `url` (by the lean client); they
     count against ``--max-redirects`` and in the result. `private`: send the private
@@ -132,8 +135,9 @@ async def request(
                 redirects=redirects_before + followed,
                 retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
             )
-            if contains is not None and method == "GET":
-                attempt.body_match = contains in await read_head_of_body(resp)
+            if body_limit:
+                attempt.content_type = resp.headers.get("Content-Type")
+                attempt.body, attempt.body_complete = await read_head_of_body(resp, body_limit)
             return attempt
     except asyncio.CancelledError:
         raise

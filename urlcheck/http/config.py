@@ -9,13 +9,26 @@ import urllib.parse
 from datetime import UTC, datetime
 
 from .._version import __version__
+from ..models import Target
 from ..options import CheckOptions
 
 DEFAULT_USER_AGENT = f"urlcheck/{__version__}"
 DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate"))
 """Sent unless the user gives their own, as aiohttp does."""
 BODY_LIMIT = 64 * 1024
-"""Bytes of a body read for ``contains=``; no other check reads a body."""
+"""Bytes of a body read for ``contains=``."""
+PAGE_LIMIT = 8 * 1024 * 1024
+"""Bytes of a page read for the anchors a link's ``#fragment`` must name (``--fragments``);
+no other check reads a body."""
+
+
+def body_limit(target: Target, method: str) -> int:
+    """How much of the body a check of `target` reads with `method` (0: none)."""
+    if method != "GET":
+        return 0
+    if target.fragment is not None:
+        return PAGE_LIMIT
+    return BODY_LIMIT if target.expect is not None and target.expect.contains else 0
 
 
 def session_headers(options: CheckOptions) -> dict[str, str]:
