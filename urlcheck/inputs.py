@@ -7,19 +7,23 @@ over-long line spoils only itself, and a list of a million lines never sits in m
 from __future__ import annotations
 
 import codecs
-import contextlib
 import os
 import re
 import shlex
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from .errors import InputError
-from .models import ErrorKind, Expectations, StatusRanges, Target
+from .filters import LinkFilter
+from .models import CheckResult, ErrorKind, Expectations, StatusRanges, Target
+from .options import DocumentOptions
 from .urls import authority_span, mask_url, parse_url, password_span
+
+if TYPE_CHECKING:
+    from .documents import DocumentReader
 
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is reported as invalid without being held in memory."""
@@ -160,7 +164,7 @@ def _too_long_target(size: int, head: bytes, source: str, line: int) -> Target:
     )
 
 
-def _skip_long_line(stream: BinaryIO, head: bytes) -> tuple[int, str]:
+def skip_long_line(stream: BinaryIO, head: bytes) -> tuple[int, str]:
     """Read past the rest of an over-long line, keeping nothing of it but its size in bytes
     (without the line ending) and how it starts (decoded, white space dropped), which tells
     a blank line or a comment from a URL line."""
@@ -220,7 +224,7 @@ def iter_lines(stream: BinaryIO, source: str) -> Iterator[Target | tuple[str, in
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
         if over_long:
-            size, first = _skip_long_line(stream, raw)
+            size, first = skip_long_line(stream, raw)
             if url_word(first) is not None:
                 yield _too_long_target(size, raw, source, number)
             continue
@@ -291,15 +295,22 @@ def open_source(name: str, stdin: BinaryIO | None = None) -> Source:
 
 @dataclass
 class TargetReader:
-    """Streams the targets of several sources in order, collecting what could not be read."""
+    """Streams the targets of several sources in order, then the links of the documents
+    (`documents`), collecting what could not be read."""
 
     sources: list[Source]
     errors: list[str] = field(default_factory=list)
     lines: int = 0
-    """URL lines read so far (invalid ones included)."""
+    """URL lines (and links) read so far (invalid ones included, left-out ones not)."""
     finished: bool = False
     reading: Source | None = None
     """The source being read now, perhaps by a thread blocked on a pipe that stays open."""
+    documents: DocumentReader | None = None
+    """The Markdown and HTML documents among the inputs, read after the URL lists."""
+    keep: Callable[[str], bool] | None = None
+    """Which URLs are checked (`filters.LinkFilter.keeps`); None: all."""
+    names: list[str] = field(default_factory=list)
+    """Every input as named, in order."""
     _name: str = ""
 
     def close(self) -> None:
@@ -312,21 +323,47 @@ class TargetReader:
             if source is not self.reading:
                 source.close()
 
-    def __iter__(self) -> Iterator[Target]:
-        return self._read(iter_stream)
+    def __iter__(self) -> Iterator[Target | CheckResult]:
+        keep = self.keep
+        wanted = None if keep is None else lambda target: not target.url or keep(target.url)
+        yield from self._read(iter_stream, wanted)
+        if self.documents is not None:
+            self.finished = False
+            self.documents.errors = self.errors
+            try:
+                for item in self.documents:
+                    self.lines += 1
+                    yield item
+            finally:
+                self.finished = True
 
     def raw_lines(self) -> Iterator[Target | tuple[str, str, int]]:
-        """Like iterating, but URL lines come unparsed: (text, source name, line number)."""
-        for item in self._read(iter_lines):
+        """Like iterating the URL lists, but URL lines come unparsed: (text, source name,
+        line number)."""
+        keep = self.keep
+
+        def wanted(item: Target | tuple[str, int]) -> bool:
+            assert keep is not None
+            if isinstance(item, Target):
+                return not item.url or keep(item.url)
+            return keep(url_word(item[0]) or "")
+
+        for item in self._read(iter_lines, None if keep is None else wanted):
             yield item if isinstance(item, Target) else (item[0], self._name, item[1])
 
-    def _read(self, read: Callable[[BinaryIO, str], Iterator[_Item]]) -> Iterator[_Item]:
+    def _read(
+        self,
+        read: Callable[[BinaryIO, str], Iterator[_Item]],
+        wanted: Callable[[_Item], bool] | None = None,
+    ) -> Iterator[_Item]:
         try:
             for source in self.sources:
                 self.reading = source
                 self._name = source.name
                 try:
                     for item in read(source.stream, source.name):
+                        if wanted is not None and not wanted(item):
+                            continue  # left out by --exclude / --include
                         self.lines += 1
                         yield item
                 except OSError as exc:
@@ -341,16 +378,53 @@ class TargetReader:
             self.finished = True
 
 
-def open_sources(names: Iterable[str], stdin: BinaryIO | None = None) -> TargetReader:
-    """Open every named input; the ones that cannot be opened become errors, not exceptions."""
+def open_sources(
+    names: Iterable[str],
+    stdin: BinaryIO | None = None,
+    *,
+    documents: DocumentOptions | None = None,
+    link_filter: LinkFilter | None = None,
+    lists_only: bool = False,
+) -> TargetReader:
+    """Open every named input; the ones that cannot be opened become errors, not exceptions.
+
+    Directories and Markdown or HTML files are documents (see `documents.is_document`),
+    read as `documents` says; every other input is a list of URLs. `link_filter` says which
+    URLs are checked (``--exclude``, ``--include``). `lists_only`: every input is a list
+    (a directory is then an error), as the web view reads them.
+    """
+    from .documents import Document, DocumentReader, Settings, documents_of, is_document
+
+    options = documents or DocumentOptions()
     sources: list[Source] = []
     errors: list[str] = []
-    for name in names:
+    found: dict[str, Document] = {}
+    names = list(names)
+    for name in names:  # in order, so that the errors are too
+        if not lists_only and is_document(name):
+            walked = documents_of([name], options.exclude_path, errors)
+            if not walked and os.path.isdir(name):
+                errors.append(f"{name}: no Markdown or HTML documents in it")
+            for document in walked:  # each once, however many inputs name it
+                found.setdefault(os.path.abspath(document.path), document)
+            continue
         try:
             sources.append(open_source(name, stdin))
         except InputError as exc:
             errors.append(str(exc))
-    return TargetReader(sources, errors)
+    keep = link_filter.keeps if link_filter else None
+    reader = TargetReader(sources, errors, keep=keep, names=names)
+    if found:
+        patterns = link_filter or LinkFilter()
+        settings = Settings(
+            root_dir=options.root_dir and os.path.abspath(options.root_dir),
+            fragments=options.fragments,
+            offline=options.offline,
+            include=tuple(pattern.pattern for pattern in patterns.include),
+            exclude=tuple(pattern.pattern for pattern in patterns.exclude),
+        )
+        reader.documents = DocumentReader(list(found.values()), settings)
+    return reader
 
 
 def read_targets(lines: Iterable[str], source: str = STDIN) -> Iterator[Target]:
@@ -361,77 +435,3 @@ def read_targets(lines: Iterable[str], source: str = STDIN) -> Iterator[Target]:
         )
         if target is not None:
             yield target
-
-
-SCAN_BITS = 1 << 23
-"""Size of the bitmap of URLs seen by `scan_sources`: 1 MiB, however long the list."""
-
-
-@dataclass(frozen=True, slots=True)
-class ListScan:
-    """What a quick first pass over the files found: how many URL lines, which URLs repeat."""
-
-    lines: int
-    repeated: frozenset[int]
-    """Hashes of the URLs listed more than once (and a few others: the bitmap may collide)."""
-
-    def may_repeat(self, target: Target) -> bool:
-        """Whether `target`'s URL may come again later, so its result is worth keeping."""
-        return hash(target.url) in self.repeated
-
-
-def _url_words(stream: BinaryIO) -> Iterator[str | None]:
-    """The URL of every URL line `iter_lines` would yield, in order (None for an over-long
-    one): the same rules, without building its items."""
-    number = 0
-    while raw := stream.readline(MAX_LINE_BYTES + 1):
-        number += 1
-        over_long = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
-        if number == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
-        if over_long:
-            if url_word(_skip_long_line(stream, raw)[1]) is not None:
-                yield None
-            continue
-        url = url_word(raw.decode("utf-8", errors="replace"))
-        if url is not None:
-            yield url
-
-
-def scan_sources(sources: Sequence[Source]) -> ListScan | None:
-    """Count URL lines and find repeated URLs in one cheap pass, then rewind.
-
-    It lets the checker keep only the results a later duplicate line will ask for, so memory
-    stays flat on long lists. None when a source cannot be read twice (standard input, a
-    pipe): then every result is kept. Lines are read by `iter_lines`, so the count is the
-    number of targets the run will have.
-    """
-    streams = [source.stream for source in sources]
-    try:
-        if not all(stream.seekable() for stream in streams):
-            return None
-        starts = [stream.tell() for stream in streams]
-    except (OSError, ValueError):
-        return None
-    seen = bytearray(SCAN_BITS // 8)
-    repeated: set[int] = set()
-    lines = 0
-    try:
-        for stream, start in zip(streams, starts, strict=True):
-            for url in _url_words(stream):
-                lines += 1
-                if url is None:
-                    continue  # a line that cannot be checked is never requested
-                key = hash(url)
-                bit = key & (SCAN_BITS - 1)
-                if seen[bit >> 3] & (1 << (bit & 7)):
-                    repeated.add(key)
-                else:
-                    seen[bit >> 3] |= 1 << (bit & 7)
-            stream.seek(start)
-    except (OSError, ValueError):
-        for stream, start in zip(streams, starts, strict=True):
-            with contextlib.suppress(OSError, ValueError):
-                stream.seek(start)
-        return None
-    return ListScan(lines, frozenset(repeated))

@@ -36,6 +36,10 @@ class ErrorKind(enum.StrEnum):
     """The body's first 64 KiB do not contain the ``contains=`` text."""
     CERT_EXPIRY = "cert_expiry"
     """The TLS certificate expires sooner than ``--cert-days``."""
+    MISSING_FILE = "missing_file"
+    """A document's link to a local file (or directory) that does not exist."""
+    FRAGMENT = "fragment"
+    """The page or file exists, but not the ``#fragment`` the link points at."""
 
 
 class StatusRanges:
@@ -92,7 +96,8 @@ class Expectations:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One URL line of an input: what to request, and where it came from."""
+    """One URL line of an input, or one link of a document: what to request, and where it
+    came from."""
 
     url: str = field(repr=False)
     """The URL to request, credentials included: never show it, show `display` instead."""
@@ -107,10 +112,18 @@ class Target:
     expect: Expectations | None = None
     parsed: URL | None = field(default=None, repr=False, compare=False)
     """`url` as parsed while reading, so the request need not parse it again."""
+    column: int | None = None
+    """Where a document's link starts on its line (1-based, in characters); None for lists."""
+    fragment: str | None = None
+    """A document link's ``#fragment`` to find in the page (``--fragments``): `url` is then
+    the page's URL without it, and the page's body is read for its anchors."""
 
     @property
     def key(self) -> object:
-        """Lines with equal keys are checked once: the same URL with the same expectations."""
+        """Lines with equal keys are checked once: the same URL with the same expectations.
+        Links to fragments of one page share a key: the page is fetched once for them all."""
+        if self.fragment is not None:
+            return (self.url, "#")
         return self.url if self.expect is None else (self.url, self.expect)
 
 
@@ -135,6 +148,10 @@ class CheckResult:
     """Days until the server's TLS certificate expires (https only; negative once expired)."""
     id: str = ""
     """The line's stable id (`inputs.line_id`): its file and unmasked URL, hashed."""
+    column: int | None = None
+    """Where a document's link starts on its `line` (1-based, in characters); None for lists."""
+    skipped: bool = False
+    """A link that is not checked (``mailto:``, ``tel:`` …): `ok`, never a failure."""
 
     FIELDS: ClassVar[tuple[str, ...]]
     """The field names in order: every output format's columns, and the database's."""
@@ -152,6 +169,7 @@ class CheckResult:
             line=target.line,
             file=target.source,
             id=line_id(target.source, target.url),
+            column=target.column,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +197,12 @@ class Attempt:
     retry_after: float | None = None
     body_match: bool | None = None
     """Whether the body held the ``contains=`` text (None: not looked at)."""
+    body: str | None = None
+    """The decoded start of the body, for a link's ``#fragment`` (None: not read)."""
+    content_type: str | None = None
+    """The response's ``Content-Type``, with `body`."""
+    body_complete: bool = True
+    """False when `body` stops at the limit, short of the end."""
     cert_expires: float | None = None
     """When the final server's TLS certificate expires (UNIX time), if its connection said."""
     probe_cert: bool = False
@@ -213,9 +237,13 @@ _result_values = operator.attrgetter(*CheckResult.FIELDS)
 
 
 def in_input_order(results: Iterable[CheckResult], files: Sequence[str]) -> list[CheckResult]:
-    """`results` sorted as their lines stand: files in the order given, then line numbers."""
+    """`results` sorted as their lines stand: files in the order given, then line numbers
+    (and columns, for the links of a document)."""
     order = {name: index for index, name in enumerate(files)}
-    return sorted(results, key=lambda r: (order.get(r.file, len(order)), r.line))
+    # A document found in a walked directory is no input itself: after them, by its path.
+    return sorted(
+        results, key=lambda r: (order.get(r.file, len(order)), r.file, r.line, r.column or 0)
+    )
 
 
 @dataclass(slots=True)
@@ -224,6 +252,8 @@ class Summary:
 
     total: int = 0
     failed: int = 0
+    skipped: int = 0
+    """Links that are not checked (``mailto:`` …): among the fine ones."""
     slowest: CheckResult | None = None
     wall_s: float = 0.0
     """Seconds the whole run took."""
@@ -238,6 +268,8 @@ class Summary:
         self.total += 1
         if not result.ok:
             self.failed += 1
+        elif result.skipped:
+            self.skipped += 1
         if result.status is not None and (
             self.slowest is None or result.elapsed_ms > self.slowest.elapsed_ms
         ):

@@ -134,6 +134,28 @@ class OutputOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentOptions:
+    """Links in documents: where local ones are found, which fragments are looked for."""
+
+    root_dir: str | None = None
+    """Where a root-relative link (``/x.html``) of a local document is looked for."""
+    exclude_path: tuple[str, ...] = ()
+    """Globs of paths left out of a walked directory (relative to it)."""
+    fragments: bool = False
+    """Also look for the ``#fragment`` of remote links in their pages (local ones always)."""
+    offline: bool = False
+    """Request nothing: a document's remote links are skipped rows."""
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOptions:
+    """Which URLs are checked at all: regular expressions on the URL as written."""
+
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryOptions:
     """The ``--db`` history a run records into, and how much of it to keep."""
 

@@ -9,8 +9,7 @@ send their results back as they finish; the parent yields them, and prints, reco
 counts them as for one process. ``--concurrency`` and ``--per-host`` are divided among the
 workers, so the run as a whole keeps both.
 
-Messages on the pipes are pickles with a 4-byte length in front; they only ever pass
-between a parent and the children it started, never from elsewhere.
+Messages on the pipes are `frames`: pickles with a 4-byte length in front.
 """
 
 from __future__ import annotations
@@ -21,13 +20,13 @@ import dataclasses
 import os
 import pickle
 import signal
-import struct
 import sys
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any, BinaryIO
 
 from . import loops
 from .errors import ShardError
+from .frames import LENGTH, frame, read_frame
 from .inputs import TargetReader, parse_line, url_word
 from .models import CheckResult, Target
 from .options import SHARD_MIN_LINES, CheckOptions
@@ -37,7 +36,6 @@ BATCH = 256
 """URL lines or results per message."""
 FLUSH_SECONDS = 0.05
 """A worker's results wait this long at most before they go to the parent."""
-_LENGTH = struct.Struct("!I")
 
 _Line = tuple["Target | str", str, int, bool]
 """A URL line for a worker: its text (or a target already parsed), source, number, and
@@ -208,15 +206,14 @@ async def _start(options: CheckOptions) -> asyncio.subprocess.Process:
 
 async def _send(worker: asyncio.subprocess.Process, message: object) -> None:
     assert worker.stdin is not None
-    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    worker.stdin.write(_LENGTH.pack(len(data)) + data)
+    worker.stdin.write(frame(message))
     await worker.stdin.drain()
 
 
 async def _receive(stream: asyncio.StreamReader) -> Any:
     try:
-        head = await stream.readexactly(_LENGTH.size)
-        return pickle.loads(await stream.readexactly(_LENGTH.unpack(head)[0]))
+        head = await stream.readexactly(LENGTH.size)
+        return pickle.loads(await stream.readexactly(LENGTH.unpack(head)[0]))
     except asyncio.IncompleteReadError as exc:
         if exc.partial:
             raise ShardError("a worker process broke off its answer") from None
@@ -227,15 +224,10 @@ async def _receive(stream: asyncio.StreamReader) -> Any:
 
 
 def _read_message(stream: BinaryIO) -> Any:
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        return None
-    return pickle.loads(stream.read(_LENGTH.unpack(head)[0]))
-
-
-def _frame(message: object) -> bytes:
-    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(data)) + data
+    try:
+        return read_frame(stream)
+    except EOFError:
+        return None  # the parent stopped mid-message: nothing more will come
 
 
 def _worker_targets(stream: BinaryIO, repeats: set[object]) -> Iterable[Target]:
@@ -265,7 +257,7 @@ async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> Non
         if transport.is_closing():  # the parent is gone: nobody wants the rest
             os._exit(0)
         if batch:
-            transport.write(_frame(batch))
+            transport.write(frame(batch))
             batch.clear()
 
     async def send_often() -> None:  # a result waits FLUSH_SECONDS at most, however few come

@@ -154,6 +154,9 @@ class _Client:
             if item is None:
                 self._exhausted = True
                 break
+            if isinstance(item, CheckResult):  # decided while reading: a document's local link
+                self._ready.append(item)
+                continue
             target = to_target(item)
             if target.problem is None:
                 # Like the core, a URL listed twice is checked once, across chunks too.

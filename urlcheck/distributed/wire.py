@@ -90,6 +90,7 @@ _TARGET: dict[str, Callable[[Any], Any]] = {
     "problem": _optional(str),
     "problem_kind": ErrorKind,
     "expect": _optional(lambda data: _build(Expectations, _EXPECT, data, True)),
+    "column": _optional(int),
 }
 
 
@@ -103,6 +104,8 @@ def target_to_wire(target: Target) -> Wire:
         "problem": target.problem,
         "problem_kind": str(target.problem_kind),
         "expect": _expect_to_wire(target.expect),
+        # Only a document's links have one: a list's targets stay readable by older workers.
+        **({"column": target.column} if target.column is not None else {}),
     }
 
 
@@ -127,6 +130,8 @@ _RESULT: dict[str, Callable[[Any], Any]] = {
     "file": str,
     "cert_days": _optional(float),
     "id": str,
+    "column": _optional(int),
+    "skipped": bool,
 }
 assert set(_RESULT) == set(CheckResult.FIELDS), "every result field travels"
 

@@ -4,6 +4,7 @@
     anchors = markdown_anchors(text)       # what "#name" may point at in that document
     links, base = html_links(text)         # base: the <base href> value, or None
     anchors = html_anchors(text)
+    links, base, anchors = html_document(text)   # both, one pass
 
 Each module says its rules: `markdown` (what is a link in Markdown, positions, GitHub's
 anchors), `html` (the tokenizer, what is skipped, positions, entities), `slug` (GitHub's
@@ -12,7 +13,7 @@ heading slugs). Nothing here resolves a URL or reads a file: the caller does bot
 
 from __future__ import annotations
 
-from .html import html_anchors, html_links, srcset_candidates
+from .html import html_anchors, html_document, html_links, srcset_candidates
 from .link import Link
 from .markdown import LINKIFY, markdown_anchors, markdown_document, markdown_links
 from .slug import GithubSlugger, github_slug
@@ -23,6 +24,7 @@ __all__ = [
     "Link",
     "github_slug",
     "html_anchors",
+    "html_document",
     "html_links",
     "markdown_anchors",
     "markdown_document",

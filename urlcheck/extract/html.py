@@ -305,12 +305,23 @@ def html_links(text: str) -> tuple[list[Link], str | None]:
     """The links in an HTML document, in document order, and its ``<base href>`` if any."""
     text = normalize_text(text)
     found = scan(text, anchors=False)
+    return _positioned(text, found), found.base
+
+
+def html_document(text: str) -> tuple[list[Link], str | None, frozenset[str]]:
+    """`html_links` and `html_anchors` of one document, in one pass over it."""
+    text = normalize_text(text)
+    found = scan(text)
+    return _positioned(text, found), found.base, frozenset(found.anchors)
+
+
+def _positioned(text: str, found: Scan) -> list[Link]:
     positions = Positions(text)
     result = []
     for offset, url, element, attribute in found.links:
         line, column = positions.at(offset)
         result.append(Link(url, line, column, element, attribute))
-    return result, found.base
+    return result
 
 
 def html_anchors(text: str) -> frozenset[str]:

@@ -72,8 +72,8 @@ class UrlFiles:
         return tuple(stamps)
 
     def _read(self, signature: Signature, version: int) -> UrlList:
-        reader = open_sources(self.names)
+        reader = open_sources(self.names, lists_only=True)
         with contextlib.closing(reader):
-            targets = tuple(reader)
+            targets = tuple(item for item in reader if isinstance(item, Target))
         files = tuple(source.name for source in reader.sources)
         return UrlList(targets, tuple(reader.errors), files, signature, version)

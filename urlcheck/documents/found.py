@@ -1,0 +1,95 @@
+"""What the documents' stages hand each other: a link resolved and looked up (`Found`),
+a document parsed (`Parsed`), a run's settings; and reading a document from disk."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+from .walk import Kind, document_kind
+
+if TYPE_CHECKING:
+    from ..models import CheckResult, Target
+
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""A larger file is not read as a document (its links would not fit a sensible run)."""
+
+
+class Where(NamedTuple):
+    """What is at a local path: a file, a directory, or nothing (and the kind of document)."""
+
+    exists: bool
+    is_dir: bool
+    kind: Kind | None
+
+
+NOTHING = Where(False, False, None)
+
+
+def where(path: str) -> Where:
+    """Look `path` up on disk (one ``stat``)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return NOTHING
+    is_dir = stat.S_ISDIR(info.st_mode)
+    return Where(True, is_dir, None if is_dir else document_kind(path))
+
+
+class Found(NamedTuple):
+    """One link of a document, resolved.
+
+    `what` is ``remote`` (`target` is the URL without its fragment), ``local`` (`target` is
+    the absolute path; `place` what is there), ``unchecked`` (`target` is the scheme) or
+    ``unknowable`` (`target` says why).
+    """
+
+    url: str
+    line: int
+    column: int
+    what: str
+    target: str
+    fragment: str | None
+    place: Where | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a run asks of its documents' links (it travels to the worker processes)."""
+
+    root_dir: str | None = None
+    fragments: bool = False
+    offline: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A document's verdicts, the links left to the caller, and its anchors."""
+
+    path: str
+    kind: Kind
+    anchors: frozenset[str] = frozenset()
+    items: list[CheckResult | Target] = field(default_factory=list)
+    deferred: list[Found] = field(default_factory=list)
+    error: str | None = None
+
+
+def read_text(path: str) -> str:
+    """A document's text: UTF-8, undecodable bytes replaced; OSError, or ValueError when it
+    is too large, says why not."""
+    with open(path, "rb") as stream:
+        data = stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+    return data.decode("utf-8", errors="replace")
+
+
+def document_anchors(text: str, kind: Kind) -> frozenset[str]:
+    """What a ``#fragment`` may name in a document's text."""
+    from ..extract import html_anchors, markdown_anchors
+
+    return markdown_anchors(text) if kind is Kind.MARKDOWN else html_anchors(text)

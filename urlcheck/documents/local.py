@@ -1,0 +1,166 @@
+"""The verdict on each link of a document that needs no request: a local file and its
+fragment, a scheme that is not checked, a link that leads nowhere knowable; and the
+`Target` of each remote one.
+
+A local link is fine when its file or directory exists; with a ``#fragment``, when the file
+is a Markdown or HTML document that has the anchor (`fragments.Anchors`; a fragment into any
+other kind of file, ``main.py#L10``, is not looked at). Anchors come from the documents
+read in the run, or are read here for a file outside them, once.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..fragments import Anchors, Dialect, missing_message
+from ..models import CheckResult, ErrorKind, Target
+from ..urls import line_id, mask_url, parse_url
+from .found import Found, Parsed, Settings, document_anchors, read_text
+from .walk import Kind
+
+_DIALECTS = {Kind.MARKDOWN: Dialect.MARKDOWN, Kind.HTML: Dialect.HTML}
+
+
+def shown_path(path: str) -> str:
+    """An absolute path as a message shows it: relative to the working directory when
+    it is inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+class LocalFiles:
+    """The anchors of local documents, each read at most once in a process."""
+
+    def __init__(self) -> None:
+        self._anchors: dict[str, Anchors | None] = {}
+
+    def learn(self, parsed: Parsed) -> None:
+        """Keep the anchors of a document just read."""
+        if parsed.error is None:
+            path = os.path.abspath(parsed.path)
+            self._anchors[path] = Anchors(parsed.anchors, _DIALECTS[parsed.kind])
+
+    def knows(self, path: str) -> bool:
+        """Whether the anchors of `path` are known (read, or found unreadable)."""
+        return path in self._anchors
+
+    def anchors(self, path: str, kind: Kind) -> Anchors | None:
+        """The anchors of the document at `path` (None when it cannot be read)."""
+        if path not in self._anchors:
+            try:
+                text = read_text(path)
+            except (OSError, ValueError):
+                self._anchors[path] = None
+            else:
+                self._anchors[path] = Anchors(document_anchors(text, kind), _DIALECTS[kind])
+        return self._anchors[path]
+
+
+def needs_other(found: Found, files: LocalFiles) -> bool:
+    """Whether judging `found` needs the anchors of a document `files` has not read yet."""
+    place = found.place
+    return (
+        found.fragment is not None
+        and place is not None
+        and place.kind is not None
+        and not files.knows(found.target)
+    )
+
+
+def _shown(url: str) -> str:
+    """A link as results show it: as written, any password in a URL masked (``mailto:a@b``
+    has none)."""
+    return mask_url(url) if "://" in url else url
+
+
+def _result(
+    document: str,
+    found: Found,
+    *,
+    ok: bool = True,
+    kind: ErrorKind | None = None,
+    error: str | None = None,
+    reason: str | None = None,
+    skipped: bool = False,
+) -> CheckResult:
+    return CheckResult(
+        url=_shown(found.url),
+        line=found.line,
+        ok=ok,
+        reason=reason,
+        error_kind=kind,
+        error=error,
+        file=document,
+        id=line_id(document, found.url),
+        column=found.column,
+        skipped=skipped,
+    )
+
+
+def decide(
+    document: str, found: Found, files: LocalFiles, settings: Settings
+) -> CheckResult | Target:
+    """The result of a link that needs no request, or the `Target` of one that does (a
+    skipped result instead with ``--offline``). A fragment into a document `files` has not
+    read is read now (see `needs_other` to wait for it instead)."""
+    what = found.what
+    if what == "remote":
+        if settings.offline:
+            return _result(document, found, skipped=True, reason="not checked: --offline")
+        return _remote(document, found, fragments=settings.fragments)
+    if what == "unchecked":
+        reason = f"{found.target}: links are not checked"
+        return _result(document, found, skipped=True, reason=reason)
+    if what == "unknowable":
+        return _result(document, found, ok=False, kind=ErrorKind.INVALID_URL, error=found.target)
+    place = found.place
+    assert place is not None
+    if not place.exists:
+        return _result(
+            document,
+            found,
+            ok=False,
+            kind=ErrorKind.MISSING_FILE,
+            error=f"no such file or directory: {shown_path(found.target)}",
+        )
+    if found.fragment is None or place.kind is None:
+        return _result(document, found)
+    anchors = files.anchors(found.target, place.kind)
+    if anchors is None:
+        return _result(
+            document,
+            found,
+            ok=False,
+            kind=ErrorKind.MISSING_FILE,
+            error=f"cannot read {shown_path(found.target)} to find #{found.fragment} in it",
+        )
+    if anchors.has(found.fragment):
+        return _result(document, found)
+    message = missing_message(found.fragment, shown_path(found.target), anchors)
+    return _result(document, found, ok=False, kind=ErrorKind.FRAGMENT, error=message)
+
+
+def _remote(document: str, found: Found, *, fragments: bool) -> CheckResult | Target:
+    parsed, problem = parse_url(found.target)
+    display = _shown(found.url)
+    if problem is not None:
+        return Target(
+            url=found.target,
+            display=display,
+            source=document,
+            line=found.line,
+            column=found.column,
+            problem=f"{document}:{found.line}:{found.column}: {problem}",
+        )
+    return Target(
+        url=found.target,
+        display=display,
+        source=document,
+        line=found.line,
+        column=found.column,
+        parsed=parsed,
+        fragment=found.fragment if fragments and found.fragment else None,
+    )

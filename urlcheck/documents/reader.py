@@ -1,0 +1,84 @@
+"""The documents of a run, read into what `check_urls` takes: a `Target` for each remote
+link, a finished `CheckResult` for every other (local files, fragments, skipped schemes).
+
+Documents are parsed in worker processes (`workers`) when there are many and more than one
+core, else here; either way this runs in the checker's reader thread, never on the event
+loop. A link to a fragment of another document of the run waits until that document is
+parsed, so each document is parsed once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..models import CheckResult, Target
+from .found import Found, Parsed, Settings
+from .local import LocalFiles, decide
+from .parse import Parser
+from .walk import Document
+
+POOL_MIN_DOCUMENTS = 200
+"""Fewer documents are parsed in this process: starting workers (about 0.1 s) would cost
+more than they save."""
+WORKERS_MAX = 4
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass
+class DocumentReader:
+    """Reads a run's documents into targets and results (iterate it once)."""
+
+    documents: list[Document]
+    settings: Settings = field(default_factory=Settings)
+    errors: list[str] = field(default_factory=list)
+    processes: int = 0
+    """Worker processes to parse with: 0 decides by the number of documents and cores."""
+
+    def __iter__(self) -> Iterator[CheckResult | Target]:
+        files = LocalFiles()
+        upcoming = {os.path.abspath(document.path) for document in self.documents}
+        waiting: dict[str, list[tuple[str, Found]]] = {}
+        for parsed in self._parsed():
+            path = os.path.abspath(parsed.path)
+            upcoming.discard(path)
+            if parsed.error is not None:
+                self.errors.append(parsed.error)
+            files.learn(parsed)
+            yield from parsed.items
+            for document, found in waiting.pop(path, ()):
+                yield decide(document, found, files, self.settings)
+            for found in parsed.deferred:
+                if found.target in upcoming:
+                    waiting.setdefault(found.target, []).append((parsed.path, found))
+                else:  # read already, or no document of the run: read here if need be
+                    yield decide(parsed.path, found, files, self.settings)
+        for pending in waiting.values():  # documents that were never parsed after all
+            for document, found in pending:
+                yield decide(document, found, files, self.settings)
+
+    def _workers(self) -> int:
+        if self.processes:
+            return self.processes
+        if len(self.documents) < POOL_MIN_DOCUMENTS:
+            return 1
+        return min(cores(), WORKERS_MAX)
+
+    def _parsed(self) -> Iterator[Parsed]:
+        workers = self._workers()
+        if workers <= 1:
+            parser = Parser(self.settings)  # this run's lookups: files change between runs
+            for document in self.documents:
+                yield parser.parse(document)
+            return
+        from .workers import parse_in_workers
+
+        yield from parse_in_workers(self.documents, self.settings, workers)

@@ -1,0 +1,122 @@
+"""Documents parsed over worker processes (``python -m urlcheck.documents.workers``), in
+order, a few batches ahead at most, so memory stays flat however big the tree.
+
+Each worker gets the run's `Settings`, then batches of documents, and answers each batch
+with its `Parsed` list (`frames` on its standard input and output). Batches go round the
+workers in turn and come back in the order sent. The workers are plain subprocesses, not
+multiprocessing's: nothing of the parent (its threads, its main module) is copied or
+imported again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from ..errors import InputError
+from ..frames import frame, read_frame
+from ..models import Target
+from .found import Parsed, Settings
+from .parse import Parser
+from .walk import Document
+
+BATCH = 16
+"""Documents per message."""
+AHEAD = 3
+"""Batches in flight per worker: enough to keep it busy while the parent reads another's."""
+
+
+def parse_in_workers(
+    documents: Sequence[Document], settings: Settings, workers: int
+) -> Iterator[Parsed]:
+    """`Parser.parse` of every document over `workers` processes, in order. A worker that
+    fails is an InputError; leaving the iterator early stops them all."""
+    processes = [_start(settings) for _ in range(workers)]
+    try:
+        batches = (list(documents[i : i + BATCH]) for i in range(0, len(documents), BATCH))
+        sent: deque[subprocess.Popen[bytes]] = deque()
+        turn = 0
+
+        def send_more() -> None:
+            nonlocal turn
+            while len(sent) < workers * AHEAD:
+                batch = next(batches, None)
+                if batch is None:
+                    return
+                process = processes[turn % workers]
+                turn += 1
+                assert process.stdin is not None
+                process.stdin.write(frame(batch))
+                process.stdin.flush()
+                sent.append(process)
+
+        send_more()
+        while sent:
+            process = sent.popleft()
+            assert process.stdout is not None
+            try:
+                answer = read_frame(process.stdout)
+            except EOFError:
+                answer = None
+            if answer is None:
+                raise InputError(f"a process reading documents ended ({process.wait()})")
+            send_more()
+            yield from answer
+    finally:
+        for process in processes:
+            with contextlib.suppress(OSError):
+                assert process.stdin is not None
+                process.stdin.close()
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
+
+
+def _start(settings: Settings) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "urlcheck.documents.workers"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        # Not in the terminal's process group: Ctrl-C is the parent's, which stops them.
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(frame(settings))
+    return process
+
+
+def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    settings = read_frame(stdin)
+    if not isinstance(settings, Settings):
+        sys.exit("urlcheck.documents.workers: started by urlcheck, not by hand")
+    parser = Parser(settings)
+    while (batch := read_frame(stdin)) is not None:
+        answer = [parser.parse(document) for document in batch]
+        for parsed in answer:
+            # The parent parses a URL again when it sends it: a yarl URL would cost more
+            # to pickle than to parse.
+            parsed.items = [
+                dataclasses.replace(item, parsed=None) if isinstance(item, Target) else item
+                for item in parsed.items
+            ]
+        stdout.write(frame(answer))
+        stdout.flush()
+
+
+def main() -> None:
+    """``python -m urlcheck.documents.workers``: one worker, started by `parse_in_workers`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    with contextlib.suppress(BrokenPipeError, EOFError):  # the parent stopped early
+        _serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    main()

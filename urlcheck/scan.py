@@ -1,0 +1,86 @@
+"""The quick first pass over the URL files: how many URL lines, and which URLs repeat, so a
+run can show a progress bar and keep only the results a later line asks for again."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from . import inputs
+from .inputs import BOM, Source, url_word
+from .models import Target
+
+SCAN_BITS = 1 << 23
+"""Size of the bitmap of URLs seen by `scan_sources`: 1 MiB, however long the list."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListScan:
+    """What a quick first pass over the files found: how many URL lines, which URLs repeat."""
+
+    lines: int
+    repeated: frozenset[int]
+    """Hashes of the URLs listed more than once (and a few others: the bitmap may collide)."""
+
+    def may_repeat(self, target: Target) -> bool:
+        """Whether `target`'s URL may come again later, so its result is worth keeping."""
+        return hash(target.url) in self.repeated
+
+
+def _url_words(stream: BinaryIO) -> Iterator[str | None]:
+    """The URL of every URL line `iter_lines` would yield, in order (None for an over-long
+    one): the same rules, without building its items."""
+    number = 0
+    while raw := stream.readline(inputs.MAX_LINE_BYTES + 1):
+        number += 1
+        over_long = len(raw) > inputs.MAX_LINE_BYTES and not raw.endswith(b"\n")
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        if over_long:
+            if url_word(inputs.skip_long_line(stream, raw)[1]) is not None:
+                yield None
+            continue
+        url = url_word(raw.decode("utf-8", errors="replace"))
+        if url is not None:
+            yield url
+
+
+def scan_sources(sources: Sequence[Source]) -> ListScan | None:
+    """Count URL lines and find repeated URLs in one cheap pass, then rewind.
+
+    It lets the checker keep only the results a later duplicate line will ask for, so memory
+    stays flat on long lists. None when a source cannot be read twice (standard input, a
+    pipe): then every result is kept. Lines are read by `iter_lines`, so the count is the
+    number of targets the run will have.
+    """
+    streams = [source.stream for source in sources]
+    try:
+        if not all(stream.seekable() for stream in streams):
+            return None
+        starts = [stream.tell() for stream in streams]
+    except (OSError, ValueError):
+        return None
+    seen = bytearray(SCAN_BITS // 8)
+    repeated: set[int] = set()
+    lines = 0
+    try:
+        for stream, start in zip(streams, starts, strict=True):
+            for url in _url_words(stream):
+                lines += 1
+                if url is None:
+                    continue  # a line that cannot be checked is never requested
+                key = hash(url)
+                bit = key & (SCAN_BITS - 1)
+                if seen[bit >> 3] & (1 << (bit & 7)):
+                    repeated.add(key)
+                else:
+                    seen[bit >> 3] |= 1 << (bit & 7)
+            stream.seek(start)
+    except (OSError, ValueError):
+        for stream, start in zip(streams, starts, strict=True):
+            with contextlib.suppress(OSError, ValueError):
+                stream.seek(start)
+        return None
+    return ListScan(lines, frozenset(repeated))
