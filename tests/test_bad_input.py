@@ -23,6 +23,7 @@ from urlcheck import inputs
 from urlcheck.cli import cli
 from urlcheck.inputs import BOM, iter_stream, parse_line
 from urlcheck.models import ErrorKind
+from urlcheck.scan import scan_sources
 
 from .faults import fault_app, run_urlcheck
 from .servers import Served, serve_app
@@ -57,7 +58,7 @@ def unreadable(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
     return {
         "missing": (tmp_path / "missing.txt", "missing.txt: no such file"),
-        "directory": (tmp_path, f"{tmp_path}: is a directory"),
+        "directory": (tmp_path, f"{tmp_path}: no Markdown or HTML documents in it"),
         "binary": (binary, "blob.bin: looks like a binary file"),
     }
 
@@ -413,7 +414,7 @@ def test_the_first_pass_counts_exactly_the_lines_the_run_checks(
     path.write_bytes(data)
     with mock.patch.object(inputs, "MAX_LINE_BYTES", limit):
         reader = inputs.open_sources([str(path)])
-        scan = inputs.scan_sources(reader.sources)
+        scan = scan_sources(reader.sources)
         assert scan is not None
         raw = list(reader.raw_lines())
         reader = inputs.open_sources([str(path)])

@@ -141,7 +141,7 @@ def test_missing_file_beside_a_good_one_still_checks_the_good_one(
 def test_a_directory_and_an_empty_list_are_input_errors(tmp_path: Path) -> None:
     directory = run(str(tmp_path))
     assert directory.exit_code == 2
-    assert "is a directory" in directory.stderr
+    assert "no Markdown or HTML documents in it" in directory.stderr
     empty = run(url_file(tmp_path, "# nothing here", ""))
     assert empty.exit_code == 2
     assert "no URLs found" in empty.stderr

@@ -203,7 +203,7 @@ def test_malformed_expectations_name_file_and_line(line: str, fragment: str) -> 
 
 
 def test_scan_counts_url_lines_finds_repeats_and_rewinds(tmp_path: Path) -> None:
-    from urlcheck.inputs import scan_sources
+    from urlcheck.scan import scan_sources
 
     path = tmp_path / "urls.txt"
     path.write_bytes(
@@ -220,7 +220,7 @@ def test_scan_counts_url_lines_finds_repeats_and_rewinds(tmp_path: Path) -> None
 
 
 def test_scan_counts_an_over_long_line_once(tmp_path: Path) -> None:
-    from urlcheck.inputs import scan_sources
+    from urlcheck.scan import scan_sources
 
     path = tmp_path / "urls.txt"
     path.write_bytes(
@@ -233,7 +233,7 @@ def test_scan_counts_an_over_long_line_once(tmp_path: Path) -> None:
 
 
 def test_scan_gives_up_on_streams_it_cannot_rewind() -> None:
-    from urlcheck.inputs import scan_sources
+    from urlcheck.scan import scan_sources
 
     class Pipe(io.BytesIO):
         def seekable(self) -> bool:

@@ -19,6 +19,8 @@ from .._version import __version__
 from ..options import (
     BrokerOptions,
     CheckOptions,
+    DocumentOptions,
+    FilterOptions,
     HistoryOptions,
     MonitorOptions,
     OutputOptions,
@@ -92,14 +94,20 @@ def cli(files: tuple[str, ...], **values: Any) -> None:
     monitor = pick(MonitorOptions, values)
     serve = pick(ServeOptions, values)
     broker = pick(BrokerOptions, values)
+    documents = pick(DocumentOptions, values)
+    filters = pick(FilterOptions, values)
     assert not values, f"options in no group: {sorted(values)}"
     # URLCHECK_NOTIFY holds one URL a line: its blank lines and comments are none.
     notify = tuple(url for url in map(str.strip, monitor.notify) if url and url[0] != "#")
     monitor = dataclasses.replace(monitor, notify=notify)
     if serve.serve:
+        if documents != DocumentOptions() or filters != FilterOptions():
+            raise UsageFailure("--serve checks lists of URLs: the Documents options are not its")
         _serve(files, options, serve, history, broker, monitor)
         return
-    sys.exit(_check(files, options, output, history, broker, monitor, processes))
+    sys.exit(
+        _check(files, options, output, history, broker, monitor, processes, documents, filters)
+    )
 
 
 def _check(
@@ -110,10 +118,24 @@ def _check(
     broker: BrokerOptions,
     monitor: MonitorOptions,
     processes: int,
+    documents: DocumentOptions,
+    filters: FilterOptions,
 ) -> int:
     """A terminal run over the FILEs; its exit status."""
+    from ..filters import IGNORE_FILE, run_filter
     from ..inputs import open_sources
     from .monitoring import check_connectivity, ping_heartbeat, prepare
+
+    if documents.fragments and broker.broker is not None:
+        raise UsageFailure("--fragments reads the pages here; not with --broker")
+    if documents.offline and documents.fragments:
+        raise UsageFailure("--fragments fetches pages, --offline fetches nothing: choose one")
+    try:
+        link_filter = run_filter(filters.include, filters.exclude)
+    except ValueError as exc:  # a bad pattern in .urlcheckignore (the options are checked)
+        raise InputFailure(str(exc)) from None
+    except OSError as exc:
+        raise InputFailure(f"{IGNORE_FILE}: cannot read it ({exc.strerror or exc})") from None
 
     monitoring = prepare(monitor, history, output.fmt)
     if monitor.connectivity is not None:
@@ -124,8 +146,22 @@ def _check(
         if stdin.isatty():
             raise UsageFailure("give a FILE of URLs, or '-' to read standard input")
         files = ("-",)
-    reader = open_sources(dict.fromkeys(files), stdin)
-    if not reader.sources:  # nothing to check: one line per file says why, no more
+    reader = open_sources(
+        dict.fromkeys(files),
+        stdin,
+        documents=documents,
+        link_filter=link_filter,
+    )
+    if reader.documents is not None:
+        reader.documents.processes = processes
+    if documents.offline and reader.sources:
+        reader.close()
+        raise UsageFailure(
+            f"--offline checks the local links of documents: {reader.sources[0].name} is a list"
+            " of URLs"
+        )
+    if not reader.sources and reader.documents is None:
+        # Nothing to check: one line per file says why, no more.
         *earlier, last = reader.errors or ["nothing to check"]
         for message in earlier:
             click.echo(f"urlcheck: error: {message}", err=True)
@@ -167,6 +203,13 @@ def _serve(
     if "-" in files:
         raise UsageFailure(
             "--serve reads its FILEs again when they change, so it cannot serve standard input"
+        )
+    from ..documents import is_document
+
+    documents = [name for name in files if is_document(name)]
+    if documents:
+        raise UsageFailure(
+            f"--serve checks lists of URLs; check the links of {documents[0]} without it"
         )
     from ..errors import UrlcheckError
     from ..web.serve import serve as serve_page  # Flask and waitress: on this path only

@@ -23,6 +23,7 @@ from ..options import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
+from .links import DOCUMENTS
 from .params import (
     DurationType,
     HeaderType,
@@ -32,7 +33,10 @@ from .params import (
     check_ca_bundle,
 )
 
-FORMAT_CHOICES = ("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown")
+FORMAT_CHOICES = (
+    *("table", "json", "jsonl", "csv", "junit", "prometheus", "markdown"),
+    *("sarif", "github"),
+)
 
 OPTIONS: list[tuple[str, list[click.Option]]] = [
     (
@@ -61,6 +65,8 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                     "Worker processes for the checks, one event loop each; --concurrency and "
                     "--per-host are divided among them. 0: one per core (at most 4) for files of "
                     "5,000 URL lines or more, else 1. Standard input is checked in one process."
+                    " Documents: processes that read them (0: one per core, at most 4, for 200"
+                    " documents or more)."
                 ),
             ),
             click.Option(
@@ -139,6 +145,7 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
             ),
         ],
     ),
+    DOCUMENTS,
     (
         "TLS",
         [

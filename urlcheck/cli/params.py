@@ -132,6 +132,21 @@ class LinesType(click.ParamType[str, str]):
         return str(value)
 
 
+class RegexType(LinesType):
+    """Click type for a repeatable regular expression (one a line in its variable)."""
+
+    name = "REGEX"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..filters import compile_pattern
+
+        try:
+            compile_pattern(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return str(value)
+
+
 class DurationType(click.ParamType[float, str]):
     """Click type for durations such as ``30d``, ``24h``, ``15m``: converted to seconds."""
 

@@ -193,7 +193,7 @@ def run_checks(
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
         if run.summary.total == 0 and not run.interrupted:
-            names = ", ".join(each.name for each in reader.sources)
+            names = ", ".join(reader.names)
             raise InputFailure(f"no URLs found in {names}")
         try:
             if monitoring is not None and monitoring.changes:
@@ -201,7 +201,7 @@ def run_checks(
 
                 print_changes(changes or [], output.format, stdout)
             else:
-                print_results(run, output, stdout, [each.name for each in reader.sources])
+                print_results(run, output, stdout, reader.names)
         except BrokenPipeError:
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
@@ -223,9 +223,9 @@ def _plan(
     with --broker alike); a long list goes to worker processes.
     """
     from ..checker import check_urls  # here, not on the loop that times the checks
-    from ..inputs import scan_sources
+    from ..scan import scan_sources
 
-    scan = scan_sources(reader.sources)
+    scan = None if reader.documents is not None else scan_sources(reader.sources)
     if scan is None:
         return source or check_urls, None
     if source is None and (processes > 1 or scan.lines >= SHARD_MIN_LINES):

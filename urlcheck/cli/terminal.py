@@ -31,6 +31,8 @@ PRINTING_LOADS_AFTER = 0.03
 own: by then the first requests are out, and the import overlaps the wait for answers."""
 IMPORT_SWITCH_INTERVAL = 0.001
 """The GIL's switch interval while that thread imports (Python's default is 0.005 s)."""
+FAILURES_ONLY = frozenset({"sarif", "github"})
+"""Formats that report failures alone: a fine result need not be held for them."""
 SCREEN_ROWS_FALLBACK = 24
 TABLE_CHROME_ROWS = 8
 """Lines the table header, summary and prompt take around the rows."""
@@ -52,6 +54,10 @@ class Run:
 
     def keep(self, result: CheckResult, output: Output) -> None:
         """Hold a result for the output printed at the end."""
+        if result.ok and output.format in FAILURES_ONLY:
+            return
+        if result.skipped and output.format == "table" and not output.show_all:
+            return  # counted in the summary; --all lists them
         paged = output.format == "table" and not output.show_all
         if paged and self.overflowed and result.ok:
             self.hidden_ok += 1
@@ -141,6 +147,14 @@ def print_results(run: Run, output: Output, stdout: IO[str], files: list[str]) -
         from ..render.prometheus import to_prometheus
 
         output.stdout.write(to_prometheus(rows))
+    elif output.format == "sarif":
+        from ..render.sarif import to_sarif
+
+        output.stdout.write(to_sarif(rows))
+    elif output.format == "github":
+        from ..render.github import to_github
+
+        output.stdout.write(to_github(rows, None if output.quiet else run.summary))
     elif output.format == "markdown":
         from ..render.markdown import to_markdown
 

@@ -10,6 +10,8 @@ metrics never loads it.
 ``markdown``    a Markdown table for pull-request comments
 ``junit``       JUnit XML for CI systems
 ``prometheus``  Prometheus text, and every metric's HELP and TYPE lines
+``sarif``       SARIF 2.1.0 for code scanning: a result per failure, at its link
+``github``      GitHub Actions ``::error`` annotations, a line per failure
 ==============  =====================================================================
 
 A new format is a new module here with a pure function over `CheckResult`s.
@@ -21,6 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .github import to_github
     from .junit import to_junit
     from .labels import (
         cert_level,
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
         to_json,
         to_jsonl,
     )
+    from .sarif import to_sarif
     from .table import history_table, incidents_table, results_table, summary_text
 
 _HOMES = {
@@ -68,6 +72,8 @@ _HOMES = {
     "to_markdown": "markdown",
     "to_junit": "junit",
     "to_prometheus": "prometheus",
+    "to_sarif": "sarif",
+    "to_github": "github",
 }
 
 __all__ = [
@@ -88,11 +94,13 @@ __all__ = [
     "time_bar",
     "to_csv",
     "to_csv_row",
+    "to_github",
     "to_json",
     "to_jsonl",
     "to_junit",
     "to_markdown",
     "to_prometheus",
+    "to_sarif",
 ]
 
 

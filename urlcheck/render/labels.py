@@ -33,9 +33,12 @@ def status_class(result: CheckResult) -> str:
 
 
 def status_label(result: CheckResult) -> str:
-    """What the status column says: ``200 OK``, or the error kind when there was no answer."""
+    """What the status column says: ``200 OK``, or the error kind when there was no answer;
+    ``skipped`` for a link that is not checked, ``found`` for a local file (and fragment)."""
     if result.status is None:
-        return str(result.error_kind or "—")
+        if result.error_kind is not None:
+            return str(result.error_kind)
+        return "skipped" if result.skipped else "found" if result.ok else "—"
     return f"{result.status} {result.reason}" if result.reason else str(result.status)
 
 
@@ -81,11 +84,13 @@ def summary_parts(
     """The summary line's pieces and the style of each (``ok``, ``failed``, ``dim``,
     ``warning`` or ``""``): ok / failed / total time / slowest, then what was left out."""
     parts = [
-        (f"{summary.ok} ok", "ok"),
+        (f"{summary.ok - summary.skipped} ok", "ok"),
         (" · ", ""),
         (f"{summary.failed} failed", "failed" if summary.failed else ""),
-        (f" · {plural(summary.total, 'URL')} in {summary.wall_s:.2f} s", ""),
     ]
+    if summary.skipped:
+        parts.append((f" · {summary.skipped} skipped", "dim"))
+    parts.append((f" · {plural(summary.total, 'URL')} in {summary.wall_s:.2f} s", ""))
     if summary.slowest is not None:
         slowest = summary.slowest
         parts.append((f" · slowest {slowest.elapsed_ms:,.0f} ms {slowest.url}", ""))

@@ -40,8 +40,15 @@ def _table(title: str | None = None) -> Table:
 
 
 def results_table(results: Sequence[CheckResult], *, title: str | None = None) -> Table:
-    """The status table: URL, status, time and its bar, redirects → final URL, error."""
+    """The status table: URL, status, time and its bar, redirects → final URL, error.
+
+    When some results are the links of documents, rows are grouped by file (a row naming
+    it, then its links by position, each with its ``line:column``).
+    """
     table = _table(title)
+    by_document = any(r.column is not None for r in results)
+    if by_document:
+        table.add_column("Line", justify="right", no_wrap=True, style="dim")
     table.add_column("URL", overflow="fold")
     table.add_column("Status", no_wrap=True)
     # The time and its bar in columns of their own: the figures line up on the right,
@@ -54,7 +61,13 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
     table.add_column("Redirects", overflow="fold")
     table.add_column("Error", overflow="fold")
     longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
+    current_file = None
     for result in results:
+        if by_document and result.file != current_file:
+            if current_file is not None:
+                table.add_section()
+            current_file = result.file
+            table.add_row("", Text(result.file, style="bold"))
         timing, bar = Text(), Text()
         if result.attempts:
             timing.append(f"{result.elapsed_ms:,.0f} ms")
@@ -62,6 +75,11 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
         # Text, not str: rich would read "[...]" in a URL as markup (and may fail on it).
         status = Text(status_label(result), style=_STATUS_STYLES[status_class(result)])
         cells: list[Text] = [Text(result.url), status, timing, bar]
+        if by_document:
+            where = (
+                f"{result.line}:{result.column}" if result.column is not None else str(result.line)
+            )
+            cells.insert(0, Text(where))
         if show_certs:
             cells.append(_cert_text(result.cert_days))
         cells += [Text(redirect_text(result)), Text(result.error or "", style="red")]
