@@ -22,6 +22,8 @@ from urlcheck.extract import (
     markdown_links,
     srcset_candidates,
 )
+from urlcheck.extract.autolink import trim
+from urlcheck.extract.link import CharOffsets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -281,6 +283,38 @@ def test_markdown_positions_point_at_where_each_link_starts(
             assert line[link.column - 1 :].startswith(link.url), (link, line)
         else:
             assert char == _OPENERS[link.element], (link, line)
+
+
+@pytest.mark.parametrize(
+    ("written", "url"),
+    [
+        # cmark-gfm's own examples (extensions/autolink.c), then its other trailing rules.
+        ("http://www.pokemon.com/Pikachu_(Electric)", "http://www.pokemon.com/Pikachu_(Electric)"),
+        (
+            "http://www.pokemon.com/Pikachu_((Electric)",
+            "http://www.pokemon.com/Pikachu_((Electric)",
+        ),
+        ("http://www.pokemon.com/Pikachu_(Electric))", "http://www.pokemon.com/Pikachu_(Electric)"),
+        (
+            "http://www.pokemon.com/Pikachu_((Electric))",
+            "http://www.pokemon.com/Pikachu_((Electric))",
+        ),
+        ("http://a.org/x.),", "http://a.org/x"),
+        ("http://a.org/?q=&quot;", "http://a.org/?q="),
+        ("http://a.org/&#39;", "http://a.org/&#39"),  # only letters make an entity here
+        ("http://a.org/a;b;", "http://a.org/a;b"),
+        ("http://a.org/x'\"?!.,:*_~", "http://a.org/x"),
+    ],
+)
+def test_autolink_trim(written: str, url: str) -> None:
+    assert trim(written) == url
+
+
+@given(st.text(max_size=40))
+def test_char_offsets_turn_byte_offsets_into_characters(text: str) -> None:
+    chars = CharOffsets(text)
+    for index in (*range(len(text) + 1), 0, len(text)):  # in order, then out of order
+        assert chars.at(len(text[:index].encode())) == index
 
 
 # -- Markdown anchors ------------------------------------------------------------------------
