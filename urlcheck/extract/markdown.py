@@ -1,278 +1,235 @@
-"""Links and anchors out of Markdown, read by markdown-it-py's CommonMark parser.
+"""Links and anchors out of Markdown, read by pulldown-cmark (through pyromark), lychee's parser.
+
+The reading is CommonMark with the GitHub extensions that change what is a link or a heading's
+text (`OPTIONS`): tables, footnotes, strikethrough and task lists. Not heading attributes: GitHub
+ignores them, so ``## Setup {#install}`` is the heading ``Setup {#install}``. Not math either:
+GitHub's ``$`` rules are not pulldown-cmark's, and a line with two prices would lose its links.
 
 Links: inline ``[a](url)``, reference ``[a][ref]``, ``[a][]`` and ``[a]`` (only where the
 reference is defined; a definition nobody uses gives nothing), autolinks ``<https://…>``
 (``<me@example.org>`` gives ``mailto:me@example.org``), images ``![alt](src)``, the links of
-raw HTML (``<a href>``, ``<img src>`` … read by `html.scan`, the rules of `html_links`), and
-bare ``scheme://`` URLs in text when linkify-it-py is installed (`LINKIFY`; GitHub's
-``www.`` and bare e-mail forms are not recognised). Code spans, fenced and indented code are
-text. GitHub footnotes (``[^1]``) are not links, even where ``[^1]: …`` reads as a reference
-definition to CommonMark. ``url`` is the destination as CommonMark reads it: backslash escapes
-and entities decoded, nothing percent-encoded, ``javascript:`` and the like kept (the checker
-decides what to do with them, not a renderer's safety rule).
+raw HTML (``<a href>``, ``<img src>`` … read by `html.scan`, the rules of `html_links`; the
+lines of an HTML block are read as one text, so a tag may span them), and bare URLs in text
+(`autolink`: GitHub's rules for ``http://``, ``https://``, ``ftp://`` and ``www.``), but not
+in a link's text or an image's alt text. Code spans, fenced and indented code are text.
+Footnote references (``[^1]``) are not links; a footnote's own text is text like any other, so
+its links count. ``url`` is the destination as CommonMark reads it: backslash escapes and
+entities decoded, nothing percent-encoded, ``javascript:`` and the like kept (the checker
+decides what to do with them, not a renderer's safety rule); a bare URL is as written.
 
-Positions, as lychee reports them (pulldown-cmark's event offsets): the ``[`` of a link (for
-a reference link, where it is used, not where it is defined), the ``!`` of an image, the
-first character of a raw HTML attribute value. Differences: an autolink points at its ``<``
-(lychee: one past it, at the URL), and a bare URL at its first character. markdown-it maps
-only block tokens to lines, so each inline rule that makes a link is wrapped to note the
-offset it starts at in its block's text, and that offset is mapped back to the source line
-(a block's text drops what a blockquote or list puts before each line, so each of its lines
-is found at the end of its source line).
+Positions, as lychee reports them (it takes pulldown-cmark's event ranges too): the ``[`` of a
+link (for a reference link, where it is used, not where it is defined), the ``!`` of an image,
+the first character of a raw HTML attribute value. Differences: an autolink points at its
+``<`` (lychee: one past it, at the URL), and a bare URL at its first character. The ranges are
+UTF-8 byte offsets; `link.CharOffsets` turns them into characters (nothing to count in an
+ASCII text) and `link.Positions` into lines and columns. Raw HTML inside a blockquote or a
+list comes without the markers in front of its later lines: each of those lines is found at
+the end of its source line.
 
 Anchors: the GitHub slug (`slug.GithubSlugger`) of every ATX and setext heading, from the
 heading's text as GitHub renders it: inline code, emphasis and link text count, an image's
 alt text and HTML tags do not (lychee counts alt text). Plus every ``id`` and ``name`` in raw
-HTML. Not supported (as on GitHub): ``{#custom-id}`` heading attributes, which lychee reads.
+HTML. A footnote reference in a heading is no text here (GitHub shows the note's number).
+
+Where this reading differs from markdown-it-py's, the parser before (``benchmarks/extract.md``
+has the measurements): ``[^1]: …`` is a footnote, whose text holds links and bare URLs and
+whose lines indented by four are more of it, not indented code (markdown-it-py, without
+footnotes, took the first line for a reference definition); a bare URL ends with its run of
+text, at the ``*`` closing an emphasis or at a following link, where linkify-it-py ran on
+into the link and hid it; ``&amp;`` at the end of a bare URL is not part of it (GitHub's rule);
+``www.example.org`` is a link (``http://www.example.org``), as on GitHub. Links in a table
+are found as before, at the same columns.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from bisect import bisect_right
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline, autolink, html_inline, image, link, linkify
-from markdown_it.token import Token
+import pyromark
+from pyromark.event import Range
 
 from . import html
-from .link import Link, normalize_text
+from .autolink import bare_urls
+from .link import CharOffsets, Link, Positions, normalize_text
 from .slug import GithubSlugger
-
-LINKIFY = importlib.util.find_spec("linkify_it") is not None
-"""Whether bare URLs in text are links: linkify-it-py (``urlcheck[linkify]``) is installed.
-markdown-it-py imports it by itself; only its presence counts here."""
 
 ELEMENT_LINK = "link"
 ELEMENT_IMAGE = "image"
 ELEMENT_AUTOLINK = "autolink"
 ELEMENT_BARE_URL = "bare-url"
 
-_START = "urlcheck.start"
-"""Key in a token's meta: the offset in its block's text where the link starts."""
-_WANT = "urlcheck.want"
-"""Key in the parse env: (links, anchors), which inline content is worth parsing."""
+OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_FOOTNOTES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_TASKLISTS
+)
+"""The GitHub extensions to CommonMark that change what is a link or a heading's text."""
 
-InlineRule = Callable[[StateInline, bool], bool]
-
-
-def _noting_start(rule: InlineRule, token_type: str) -> InlineRule:
-    """`rule`, noting on the token it makes the offset where its source starts."""
-
-    def noted(state: StateInline, silent: bool) -> bool:
-        start = state.pos
-        count = len(state.tokens)
-        if not rule(state, silent):
-            return False
-        if not silent:
-            # Text pending before the link is pushed first, so look past it.
-            for token in state.tokens[count:]:
-                if token.type == token_type:
-                    if token.markup == "linkify":
-                        # linkify fires on the ':' of "://": the URL began before it.
-                        start = state.pos - len(str(token.attrs["href"]))
-                    elif (
-                        token_type == "link_open"
-                        and state.src.startswith("[^", start)
-                        and state.src[state.pos - 1] == "]"  # a reference, not [^a](url)
-                    ):
-                        token.meta["footnote"] = True
-                    token.meta[_START] = start
-                    break
-        return True
-
-    return noted
+_PARSER = pyromark.Markdown(options=OPTIONS)
 
 
-def _inline_where_wanted(state: StateCore) -> None:
-    """The core 'inline' rule, but only for content that can hold what this parse is for.
+class _Reader:
+    """What one document holds, gathered from its events in document order."""
 
-    A heading whose slug is wanted is read by the parser that knows emphasis; everything else
-    by this one, which need not (links are found before emphasis delimiters pair up).
-    """
-    want_links, want_anchors = state.env.get(_WANT, (True, True))
-    in_heading = False
-    md, env = state.md, state.env
-    for token in state.tokens:
-        if token.type == "heading_open":
-            in_heading = True
-        elif token.type == "inline":
-            token.children = []
-            content = token.content
-            if in_heading and want_anchors:
-                _TEXT_PARSER.inline.parse(content, _TEXT_PARSER, env, token.children)
-            elif "<" in content or (  # autolinks and raw HTML: links, ids and names
-                want_links and ("[" in content or (LINKIFY and "://" in content))
-            ):
-                md.inline.parse(content, md, env, token.children)
-            in_heading = False
+    __slots__ = ("anchors", "chars", "links", "positions", "text", "want_anchors", "want_links")
 
+    def __init__(self, text: str, *, want_links: bool, want_anchors: bool) -> None:
+        self.text = text
+        self.chars = CharOffsets(text)
+        self.positions = Positions(text)
+        self.want_links = want_links
+        self.want_anchors = want_anchors
+        self.links: list[Link] = []
+        self.anchors: set[str] = set()
 
-class _Parser(MarkdownIt):
-    """CommonMark, with links kept as written and each link's start offset noted."""
+    def bare_urls(self, span: Range, at_start: bool) -> None:
+        """The bare URLs in the text at `span` (`at_start`: the text begins its block's)."""
+        chars, positions = self.chars, self.positions
+        start, end = chars.at(span["start"]), chars.at(span["end"])
+        for offset, url in bare_urls(self.text, start, end, at_start=at_start):
+            line, column = positions.at(offset)
+            self.links.append(Link(url, line, column, ELEMENT_BARE_URL, None))
 
-    def __init__(self, *, text: bool) -> None:
-        super().__init__("commonmark", {"linkify": LINKIFY})
-        ruler = self.inline.ruler
-        ruler.at("link", _noting_start(link, "link_open"))
-        ruler.at("image", _noting_start(image, "image"))
-        ruler.at("autolink", _noting_start(autolink, "link_open"))
-        ruler.at("html_inline", _noting_start(html_inline, "html_inline"))
-        if LINKIFY:
-            ruler.at("linkify", _noting_start(linkify, "link_open"))
-            ruler.enable("linkify")
-        self.core.ruler.at("inline", _inline_where_wanted)
-        # Emphasis only shapes text, and text_join only merges text tokens (`_heading_text`
-        # takes the unmerged ones too): 10 % each where no heading text is read.
-        self.core.ruler.disable("text_join")
-        if not text:
-            ruler.disable("emphasis")
-            self.inline.ruler2.disable(["balance_pairs", "emphasis"])
+    def html_block(self, pieces: list[tuple[str, int]]) -> None:
+        """A block of raw HTML, given as pulldown-cmark does: each line (its text, as in the
+        source) with the byte offset where it starts. Read as one, so a tag may span lines."""
+        content = "".join(piece for piece, _ in pieces)
+        if "=" not in content:  # a link or an anchor is an attribute's value
+            return
+        found = html.scan(content, links=self.want_links, anchors=self.want_anchors)
+        self.anchors |= found.anchors
+        if found.links:
+            starts, offset = [], 0
+            for piece, byte_offset in pieces:
+                starts.append((offset, self.chars.at(byte_offset)))
+                offset += len(piece)
+            self._html_links(found.links, starts)
 
-    def validateLink(self, url: str) -> bool:
-        """Every destination is a link here: judging ``javascript:`` is the checker's job."""
-        return True
+    def inline_html(self, value: str, span: Range) -> None:
+        """One piece of raw HTML in a block's text (a tag, a comment …) at `span`."""
+        found = html.scan(value, links=self.want_links, anchors=self.want_anchors)
+        self.anchors |= found.anchors
+        if not found.links:
+            return
+        start = self.chars.at(span["start"])
+        if "\n" not in value:
+            self._html_links(found.links, [(0, start)])
+            return
+        # The value's later lines lack what a blockquote or a list item put before them in
+        # the source (and their leading white space): each is the end of its source line.
+        source = self.text[start : self.chars.at(span["end"])].split("\n")
+        starts, offset, source_offset = [], 0, start
+        for line, source_line in zip(value.split("\n"), source, strict=False):
+            starts.append((offset, source_offset + _tail_at(source_line, line)))
+            offset += len(line) + 1
+            source_offset += len(source_line) + 1
+        self._html_links(found.links, starts)
 
-    def normalizeLink(self, url: str) -> str:
-        """The destination as written (escapes and entities already decoded by the parser)."""
-        return url
-
-    def normalizeLinkText(self, link: str) -> str:
-        """Link text as written."""
-        return link
-
-
-_PARSER = _Parser(text=False)
-_TEXT_PARSER = _Parser(text=True)
-"""Only its inline rules are used, for the text of headings."""
-
-
-class _BlockLines:
-    """Maps offsets in a block's text (an inline or html_block token's content) to positions.
-
-    The block's text holds its source lines from `first_line` on, each without what a
-    blockquote marker, list indentation or heading marker put before it, and with the last
-    line's trailing white space trimmed.
-    """
-
-    __slots__ = ("_bases", "_first_line", "_lines", "_source", "_starts")
-
-    def __init__(self, source: list[str], first_line: int, content: str) -> None:
-        self._source = source
-        self._first_line = first_line
-        self._lines = content.split("\n")
-        starts = [0]
-        for line in self._lines[:-1]:
-            starts.append(starts[-1] + len(line) + 1)
-        self._starts = starts
-        self._bases: dict[int, int] = {}
-
-    def _base(self, index: int) -> int:
-        """Where content line `index` starts in its source line (0-based column)."""
-        base = self._bases.get(index)
-        if base is not None:
-            return base
-        number = self._first_line + index
-        source = self._source[number] if number < len(self._source) else ""
-        text = self._lines[index]
-        if source.endswith(text):
-            base = len(source) - len(text)
-        elif (trimmed := source.rstrip()).endswith(text):
-            base = len(trimmed) - len(text)
-        elif (found := source.find(text)) >= 0:  # a heading: the closing #s follow
-            base = found
-        else:
-            # Tabs in the indentation can come out as spaces: look for the rest.
-            rest = text.lstrip(" ")
-            found = source.find(rest) if rest else -1
-            base = found - (len(text) - len(rest)) if found >= 0 else 0
-        self._bases[index] = base
-        return base
-
-    def at(self, offset: int) -> tuple[int, int]:
-        """The (line, column) of `offset` in the block's text, both 1-based."""
-        index = bisect_right(self._starts, offset) - 1
-        return self._first_line + index + 1, self._base(index) + offset - self._starts[index] + 1
+    def _html_links(
+        self, links: list[tuple[int, str, str, str]], starts: list[tuple[int, int]]
+    ) -> None:
+        """`html.scan`'s links, placed by `starts`: where each piece of the scanned text
+        begins, in that text and (in characters) in the document."""
+        positions = self.positions
+        for offset, url, element, attribute in links:
+            index = bisect_right(starts, (offset, sys.maxsize)) - 1
+            piece_start, char_start = starts[index]
+            line, column = positions.at(char_start + offset - piece_start)
+            self.links.append(Link(url, line, column, element, attribute))
 
 
-@dataclass(slots=True)
-class _Found:
-    links: list[Link] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
+def _tail_at(source: str, text: str) -> int:
+    """Where `text`, one line of a block's text, starts in its `source` line."""
+    if source.endswith(text):
+        return len(source) - len(text)
+    rest = text.lstrip()  # white space may have been written as tabs
+    found = source.find(rest) if rest else -1
+    return max(found - (len(text) - len(rest)), 0) if found >= 0 else 0
 
 
-def _html(found: _Found, content: str, lines: _BlockLines, offset: int, want_links: bool) -> None:
-    scan = html.scan(content, links=want_links)
-    found.anchors |= scan.anchors
-    for start, url, element, attribute in scan.links:
-        line, column = lines.at(offset + start)
-        found.links.append(Link(url, line, column, element, attribute))
-
-
-def _heading_text(children: list[Token]) -> str:
-    """A heading's text as GitHub renders it, so the text its slug comes from."""
-    parts = []
-    for child in children:
-        if child.type in ("text", "text_special", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append("\n")  # the slug drops it, as GitHub drops the line break
-    return "".join(parts)
-
-
-def _link_element(token: Token) -> str:
-    if token.markup == "autolink":
-        return ELEMENT_AUTOLINK
-    if token.markup == "linkify":
-        return ELEMENT_BARE_URL
-    return ELEMENT_LINK
-
-
-def _extract(text: str, *, want_links: bool, want_anchors: bool) -> _Found:
-    text = normalize_text(text).replace("\0", "\ufffd")  # as markdown-it reads it
-    env: dict[str, Any] = {_WANT: (want_links, want_anchors)}
-    tokens = _PARSER.parse(text, env)
-    source = text.split("\n")
-    found = _Found()
-    slugger = GithubSlugger() if want_anchors else None
-    in_heading = False
-    for token in tokens:
-        kind = token.type
-        if kind == "heading_open":
-            in_heading = True
+def _extract(text: str, *, want_links: bool, want_anchors: bool) -> _Reader:
+    text = normalize_text(text)
+    reader = _Reader(text, want_links=want_links, want_anchors=want_anchors)
+    slugger = GithubSlugger()
+    heading: list[str] | None = None  # the text of the heading being read
+    in_link = 0  # inside a link or image: no bare URL
+    in_image = 0  # inside an image: its alt text is no heading text
+    verbatim = False  # inside a code block or an HTML block: text is not Markdown
+    html_pieces: list[tuple[str, int]] | None = None
+    opened = -1  # where the innermost block or span opened last starts
+    links, char_at, line_at = reader.links, reader.chars.at, reader.positions.at
+    for event, span in _PARSER.events_with_range(text, merge_text=True):
+        if isinstance(event, str):  # a soft or hard break, a rule: nothing of ours
             continue
-        if kind == "inline":
-            children = token.children or []
-            if slugger is not None and in_heading:
-                found.anchors.add(slugger.slug(_heading_text(children)))
-            in_heading = False
-            if not children or token.map is None:
-                continue
-            lines = _BlockLines(source, token.map[0], token.content)
-            for child in children:
-                start = child.meta.get(_START)
-                if start is None:
-                    continue
-                if child.type == "html_inline":
-                    _html(found, child.content, lines, start, want_links)
-                elif not want_links or child.meta.get("footnote"):
-                    continue
-                elif child.type == "image":
-                    line, column = lines.at(start)
-                    url = str(child.attrs["src"])
-                    found.links.append(Link(url, line, column, ELEMENT_IMAGE, None))
-                else:
-                    line, column = lines.at(start)
-                    url = str(child.attrs["href"])
-                    found.links.append(Link(url, line, column, _link_element(child), None))
-        elif kind == "html_block" and token.map is not None:
-            lines = _BlockLines(source, token.map[0], token.content)
-            _html(found, token.content, lines, 0, want_links)
-    return found
+        if "Text" in event:
+            value = event["Text"]
+            if heading is not None and not in_image:
+                heading.append(value)
+            if not (in_link or verbatim) and ("://" in value or "www." in value) and want_links:
+                reader.bare_urls(span, span["start"] == opened)
+        elif "Start" in event:
+            tag = event["Start"]
+            opened = span["start"]
+            if isinstance(tag, str):
+                if tag == "HtmlBlock":
+                    verbatim = True
+                    html_pieces = []
+            elif "Link" in tag:
+                in_link += 1
+                if want_links:
+                    data = tag["Link"]
+                    kind = data["link_type"]
+                    url = data["dest_url"]
+                    element = ELEMENT_LINK
+                    if kind == "Email":
+                        url = "mailto:" + url
+                        element = ELEMENT_AUTOLINK
+                    elif kind == "Autolink":
+                        element = ELEMENT_AUTOLINK
+                    line, column = line_at(char_at(opened))
+                    links.append(Link(url, line, column, element, None))
+            elif "Image" in tag:
+                in_link += 1
+                in_image += 1
+                if want_links:
+                    line, column = line_at(char_at(opened))
+                    links.append(Link(tag["Image"]["dest_url"], line, column, ELEMENT_IMAGE, None))
+            elif "Heading" in tag:
+                heading = [] if want_anchors else None
+            elif "CodeBlock" in tag:
+                verbatim = True
+        elif "End" in event:
+            end = event["End"]
+            if end == "Link":
+                in_link -= 1
+            elif end == "Image":
+                in_link -= 1
+                in_image -= 1
+            elif end == "CodeBlock":
+                verbatim = False
+            elif end == "HtmlBlock":
+                verbatim = False
+                if html_pieces:
+                    reader.html_block(html_pieces)
+                html_pieces = None
+            elif heading is not None and not isinstance(end, str) and "Heading" in end:
+                reader.anchors.add(slugger.slug("".join(heading)))
+                heading = None
+        elif "Code" in event:
+            if heading is not None and not in_image:
+                heading.append(event["Code"])
+        elif "InlineHtml" in event:
+            value = event["InlineHtml"]
+            if "=" in value:  # a link or an anchor is an attribute's value
+                reader.inline_html(value, span)
+        elif "Html" in event:
+            if html_pieces is not None:
+                html_pieces.append((event["Html"], span["start"]))
+            else:
+                reader.html_block([(event["Html"], span["start"])])
+    return reader
 
 
 def markdown_links(text: str) -> list[Link]:
