@@ -123,6 +123,10 @@ _CLOUDFLARE_CHALLENGE = (
     r'|name="captcha-bypass"'
 )
 
+# Akamai's error reference, as its pages write it (in entities) or a reader shows it.
+_DOT = r"(?:\.|&#46;)"
+_AKAMAI_REFERENCE = rf"reference(?:\s|&#32;)(?:#|&#35;)\d+{_DOT}[0-9a-f]+{_DOT}\d+{_DOT}[0-9a-f]+"
+
 RULES: tuple[Rule, ...] = (
     # ---- a header alone says it: these hold on a HEAD, and before any body is read ----
     # Cloudflare docs, "Detect a Challenge Page response": every challenge page type sets
@@ -162,13 +166,14 @@ RULES: tuple[Rule, ...] = (
     ),
     # Akamai's edge "Access Denied": the WhatWaf captures (issues #1162, #1191, #1410) and the
     # netbird issue #3670: server: AkamaiGHost, the title, and the Reference #18.x.y.z that
-    # errors.edgesuite.net explains. Akamai's own 503 pages carry a Reference # too, but not
-    # this title: they are an origin failing, not a wall.
+    # errors.edgesuite.net explains, which the page writes in entities (Reference&#32;&#35;
+    # 18&#46;...). Akamai's own 503 pages carry a Reference # too, but not this title: they
+    # are an origin failing, not a wall.
     _rule(
         "Akamai",
         frozenset({403}),
         header=("server", "akamaighost"),
-        body=(r"<title>\s*access denied\s*</title>", r"reference #\d+\.[0-9a-f]+\.\d+\.[0-9a-f]+"),
+        body=(r"<title>\s*access denied\s*</title>", _AKAMAI_REFERENCE),
     ),
     # DataDome's block page loads its captcha from captcha-delivery.com (geo. for the frame,
     # ct. for c.js) and sets var dd={'rt':...}; an API call gets {"url": "https://geo.
@@ -193,7 +198,7 @@ RULES: tuple[Rule, ...] = (
     # /_Incapsula_Resource) describe them. Not the ?SWJIYLWA script: good pages carry it.
     _rule(
         "Imperva",
-        body=(r"incapsula incident id|/_incapsula_resource\?cwudnsai=",),
+        body=(r"/_incapsula_resource\?cwudnsai=|incapsula incident id:\s*\d",),
     ),
     _rule(
         "Imperva",
