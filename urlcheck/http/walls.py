@@ -34,17 +34,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# The sizes, from captured responses: Akamai 424-631 bytes (Content-Length in the WhatWaf
+# captures), Incapsula's frame 655, AWS WAF's interstitial about 2,000, PerimeterX's block
+# template 4.6 KB (perimeterx-node-core), Cloudflare's challenge 9,246 (Good-Native/hover PR
+# #382), DDoS-Guard's check 11,632 (gallery-dl PR #3569) and its captcha 28,356 (WhatWaf
+# issue #1005).
 SNIFF_BYTES = 16 * 1024
-"""How much of a body's head `challenge` reads. Every wall page the rules were checked
-against fits whole: Akamai's "Access Denied" is 0.4-0.7 KB, AWS WAF's interstitial about
-2 KB, DataDome's and Imperva's 0.3-6 KB, PerimeterX's block template 4.6 KB, Cloudflare's
-challenge about 9 KB with its ``_cf_chl_opt`` script near the end, DDoS-Guard's JavaScript
-check 11.6 KB. The one larger page seen, DDoS-Guard's 28 KB captcha, names itself in its
-``<title>``, in its first hundred bytes."""
+"""How much of a body's head `challenge` reads: every wall page the rules were checked
+against fits whole (Akamai's is under 1 KB, Cloudflare's about 9 KB with its ``_cf_chl_opt``
+script near the end, DDoS-Guard's check 11.6 KB), save DDoS-Guard's 28 KB captcha, which
+names itself in its ``<title>``, in its first hundred bytes. A quarter of what a check reads
+for ``contains=``, and read only on `SNIFF_STATUSES`."""
 
 WALL_STATUSES = frozenset({403, 429, 503})
-"""The statuses wall pages come with: 403 (nearly all), 503 (Cloudflare's "I'm Under Attack"
-mode before 2023, Incapsula), 429 (Cloudflare's rate-limiting challenges, PerimeterX, Vercel)."""
+"""The statuses wall pages come with: 403 (nearly all), 503 (Cloudflare's older "I'm Under
+Attack" page, Incapsula), 429 (Cloudflare's rate-limiting challenges, PerimeterX, Vercel)."""
 
 
 @dataclass(frozen=True, slots=True)
