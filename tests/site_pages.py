@@ -128,9 +128,13 @@ def label(target: str) -> str:
     """Link text for `target`."""
     if target == HOME:
         return "Home"
+    if target.startswith("mailto:"):
+        return "write to us"
+    if not target.startswith("/"):
+        return "elsewhere"
     name = posixpath.splitext(posixpath.basename(target.partition("#")[0]))[0]
     if name.isdigit():
-        return f"page {int(name)}"
+        return f"{'private page' if target.startswith(DISALLOWED) else 'page'} {int(name)}"
     return {"gone": "an old page", "moved": "a page that moved"}.get(name, name or target)
 
 
