@@ -403,10 +403,14 @@ def request_counts(served: Served) -> collections.Counter[str]:
 NOT_FOUND = Resource(404, "text/plain", b"not found\n")
 
 
-def site_app(site: Site, *, origin: str | None = None) -> web.Application:
+def site_app(
+    site: Site, *, origin: str | None = None, stats_path: str | None = None
+) -> web.Application:
     """The aiohttp app serving `site`; every request logged in its `Served` (when run by
     `serve_app`) and counted by path (`request_counts`). With `origin` every body is rendered
-    up front (for benchmarks); else on first use for the origin the request names."""
+    up front (for benchmarks); else on first use for the origin the request names. With
+    `stats_path`, that path answers the counts so far as JSON (itself neither logged nor
+    counted, and in no fact: for a benchmark's harness, not for a crawler)."""
     rendered: dict[tuple[str, str], bytes] = {}
     if origin is not None:
         rendered = {(origin, path): r.render(origin) for path, r in site.resources.items()}
@@ -416,7 +420,7 @@ def site_app(site: Site, *, origin: str | None = None) -> web.Application:
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         served = request.app.get(SERVED)
-        if served is not None:
+        if served is not None and request.path != stats_path:
             served.log.append((request.method, request.path_qs, dict(request.headers)))
             request_counts(served)[request.path] += 1
         return await handler(request)
@@ -439,7 +443,14 @@ def site_app(site: Site, *, origin: str | None = None) -> web.Application:
             charset="utf-8" if textual else None,
         )
 
+    async def stats(request: web.Request) -> web.Response:
+        served = request.app.get(SERVED)
+        counts = request_counts(served) if served is not None else {}
+        return web.json_response({"requests": sum(counts.values()), "paths": counts})
+
     app = web.Application(middlewares=[record])
+    if stats_path is not None:
+        app.router.add_get(stats_path, stats, allow_head=False)
     app.router.add_route("*", "/{tail:.*}", serve)
     return app
 
