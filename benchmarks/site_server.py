@@ -67,8 +67,7 @@ sys.path.insert(0, str(ROOT))  # the generator lives in tests/site.py: one home 
 from aiohttp import web  # noqa: E402
 
 from tests.servers import SERVED, Served  # noqa: E402
-from tests.site import Site, build_site, site_app  # noqa: E402
-from tests.site_pages import GONE, HOME, MOVED  # noqa: E402
+from tests.site import GONE, HOME, MOVED, Site, build_site, site_app  # noqa: E402
 
 DEFAULT_PAGES = 2_000
 DEFAULT_SEED = 1

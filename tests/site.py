@@ -1,10 +1,13 @@
 """A deterministic website for crawl tests and benchmarks, and the facts a test asserts.
 
-    site = build_site(200, seed=1, origin2=other.url(""))
+    site = build_site(200, seed=1, origin2=other.url(""))   # other: a second site_app
     with serve_app(site_app(site)) as served:
-        ...                                   # crawl served.url("/")
-        assert request_counts(served)["/robots.txt"] == 1
-        assert site.within(2) <= site.pages.keys()
+        ...                                   # crawl served.url("/") to --max-depth 2
+        counts = request_counts(served)
+        assert counts[ROBOTS] == 1
+        assert {path for path in counts if path in site.pages} == site.within(2)
+        assert set(counts.values()) == {1} and not site.private & counts.keys()
+        broken = {(x.page, x.line, x.column) for x in site.broken() if x.page in site.within(1)}
 
 What the site holds (`build_site` draws it from `seed`, nothing else):
 
@@ -55,6 +58,7 @@ from .site_pages import (
     IMAGES,
     MOVED,
     ORIGIN,
+    ROBOTS,
     SITEMAP_INDEX,
     SITEMAP_OTHER,
     SITEMAP_PAGES,
@@ -456,7 +460,17 @@ def site_app(
 
 
 __all__ = [
+    "DISALLOWED",
+    "GONE",
+    "HOME",
+    "IMAGES",
+    "MOVED",
     "ORIGIN",
+    "ROBOTS",
+    "SITEMAP_INDEX",
+    "SITEMAP_OTHER",
+    "SITEMAP_PAGES",
+    "STYLESHEET",
     "Kind",
     "Page",
     "Resource",

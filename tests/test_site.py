@@ -19,25 +19,23 @@ from urlcheck.extract import html_document
 from .servers import Served, serve_app
 from .site import (
     CHAIN_LENGTH,
-    LINKS_PER_PAGE,
-    MIN_PAGES,
-    Kind,
-    Site,
-    build_site,
-    page_path,
-    request_counts,
-    site_app,
-)
-from .site_pages import (
     DISALLOWED,
     GONE,
     HOME,
+    LINKS_PER_PAGE,
+    MIN_PAGES,
     MOVED,
     ORIGIN,
     ROBOTS,
     SITEMAP_INDEX,
     SITEMAP_OTHER,
     SITEMAP_PAGES,
+    Kind,
+    Site,
+    build_site,
+    page_path,
+    request_counts,
+    site_app,
 )
 
 PAGES = 120

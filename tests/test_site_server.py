@@ -13,8 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from .site import MIN_PAGES
-from .site_pages import GONE, HOME, MOVED
+from .site import GONE, HOME, MIN_PAGES, MOVED
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "site_server.py"
 
