@@ -219,7 +219,7 @@ def parse_sitemap(data: bytes, *, limit: int = MAX_SITEMAP_BYTES) -> Sitemap:
         raise
     except SAXParseException as exc:
         line = exc.getLineNumber() or 1
-        column = (exc.getColumnNumber() or 0) + 1 - collector.bom(line)
+        column = (exc.getColumnNumber() or 0) + 1 - (collector.bom() if line == 1 else 0)
         raise SitemapError(f"not XML at line {line}, column {column}: {exc.getMessage()}") from None
     except DTDForbidden as exc:
         if exc.name.lower() == "html":
@@ -305,10 +305,14 @@ def _inflate(data: bytes, limit: int) -> Iterator[bytes]:
 
 class _Collector:
     """One parse's state: how deep expat is in the tree, whether in an entry (a ``<url>`` or a
-    ``<sitemap>``) and in its ``<loc>``, and the `Loc`\\ s found so far."""
+    ``<sitemap>``) and in its ``<loc>``, and the `Loc`\\ s found so far. Its handlers run for
+    every element of the document, so they do as little as they can."""
+
+    parser: pyexpat.XMLParserType
+    """The expat parser whose events these are (`attach`)."""
 
     def __init__(self) -> None:
-        self.parser: pyexpat.XMLParserType | None = None
+        self.attached = False
         self.kind: Kind | None = None
         self.entries: frozenset[str] = frozenset()
         self.depth = 0
@@ -316,7 +320,7 @@ class _Collector:
         self.in_loc = False
         self.text: list[str] = []
         self.tag = (0, 0)
-        """Where the current ``<loc>``'s start tag is: an empty one's position."""
+        """Where expat saw the current ``<loc>``'s start tag: an empty one's position."""
         self.start: tuple[int, int] | None = None
         """Where the current ``<loc>``'s URL starts, once a character of it is seen."""
         self.locs: list[Loc] = []
@@ -325,7 +329,7 @@ class _Collector:
 
     def attach(self, parser: pyexpat.XMLParserType) -> None:
         """Take `parser`'s element events; its text only inside a ``<loc>`` (`open_tag`)."""
-        self.parser = parser
+        self.parser, self.attached = parser, True
         parser.namespace_prefixes = False  # names as "namespace local", whatever the prefix
         parser.StartElementHandler = self.open_tag
         parser.EndElementHandler = self.close_tag
@@ -333,36 +337,36 @@ class _Collector:
 
     def detach(self) -> None:
         """Break the cycle between the parser and this collector's bound methods."""
-        if self.parser is not None:
+        if self.attached:
             self.parser.StartElementHandler = self.parser.EndElementHandler = None
             self.parser.CharacterDataHandler = None
-            self.parser = None
 
     def open_tag(self, name: str, attributes: dict[str, str]) -> None:
         """A start tag: the root, an entry, a ``<loc>`` in one, or something to ignore."""
-        self.depth += 1
-        if self.depth == 3:
+        depth = self.depth = self.depth + 1
+        if depth == 3:
             if self.in_entry and name in _LOC:
-                assert self.parser is not None
+                parser = self.parser
                 self.in_loc, self.text, self.start = True, [], None
-                self.tag = self.position("", 0)
-                self.parser.CharacterDataHandler = self.characters
-        elif self.depth == 2:
+                self.tag = (parser.CurrentLineNumber, parser.CurrentColumnNumber)
+                parser.CharacterDataHandler = self.characters
+        elif depth == 2:
             self.in_entry = name in self.entries
-        elif self.depth == 1:
+        elif depth == 1:
             self.root(name)
 
     def close_tag(self, name: str) -> None:
         """An end tag: a ``<loc>``'s ends its URL."""
-        if self.depth == 3 and self.in_loc:
-            assert self.parser is not None
-            self.parser.CharacterDataHandler = None
-            self.in_loc = False
-            line, column = self.start or self.tag
-            self.locs.append(Loc("".join(self.text).rstrip(_SPACE), line, column))
-        elif self.depth == 2:
+        depth = self.depth
+        self.depth = depth - 1
+        if depth == 3:
+            if self.in_loc:
+                self.parser.CharacterDataHandler = None
+                self.in_loc = False
+                line, column = self.start or self.place(*self.tag, "", 0)
+                self.locs.append(Loc("".join(self.text).rstrip(_SPACE), line, column))
+        elif depth == 2:
             self.in_entry = False
-        self.depth -= 1
 
     def characters(self, content: str) -> None:
         """Text inside a ``<loc>``: its first non-white character is where the URL starts."""
@@ -370,26 +374,31 @@ class _Collector:
             url = content.lstrip(_SPACE)
             if not url:
                 return
-            self.start = self.position(content, len(content) - len(url))
+            parser, skip = self.parser, len(content) - len(url)
+            self.start = self.place(
+                parser.CurrentLineNumber, parser.CurrentColumnNumber, content, skip
+            )
             content = url
         self.text.append(content)
 
-    def position(self, content: str, skip: int) -> tuple[int, int]:
-        """The 1-based line and column of ``content[skip]``, `content` being the text of the
-        event expat is reporting (expat's column is 0-based and counts characters)."""
-        assert self.parser is not None
-        line = self.parser.CurrentLineNumber
-        column = self.parser.CurrentColumnNumber + skip
-        newline = content.rfind("\n", 0, skip)
-        if newline >= 0:
-            line += content.count("\n", 0, skip)
-            column = skip - newline - 1
-        return line, column + 1 - self.bom(line)
+    def place(self, line: int, column: int, content: str, skip: int) -> tuple[int, int]:
+        """The 1-based line and column of ``content[skip]``, given expat's line and column
+        (0-based, in characters) of the event whose text `content` is."""
+        if skip:
+            newline = content.rfind("\n", 0, skip)
+            if newline < 0:
+                column += skip
+            else:
+                line += content.count("\n", 0, skip)
+                column = skip - newline - 1
+        if line == 1:
+            column -= self.bom()
+        return line, column + 1
 
-    def bom(self, line: int) -> int:
-        """How many columns expat counted on `line` for a BOM: one on the first line, where an
-        editor shows none."""
-        return 1 if line == 1 and self.head.startswith(_BOMS) else 0
+    def bom(self) -> int:
+        """How many columns expat counts for a BOM on the first line: one, which an editor
+        does not show."""
+        return 1 if self.head.startswith(_BOMS) else 0
 
     def root(self, name: str) -> None:
         """The root element: a urlset or a sitemapindex, or the data is no sitemap."""
