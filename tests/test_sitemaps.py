@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import json
+import struct
+import subprocess
+import sys
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,6 +63,15 @@ def refused(data: bytes, **kwargs: int) -> str:
     message = str(info.value)
     assert "\n" not in message
     return message
+
+
+def fails_with(data: bytes, message: str) -> Callable[[], None]:
+    """A check that parsing `data` fails with `message`, to be timed."""
+
+    def check() -> None:
+        assert refused(data) == message
+
+    return check
 
 
 def bounded(run: Callable[[], object]) -> tuple[float, int]:
@@ -380,3 +394,219 @@ def test_any_bytes_give_a_sitemap_or_a_sitemap_error(data: bytes) -> None:
     assert message
     assert "\n" not in message
     assert looks_like_sitemap(data, None) in (True, False)
+
+
+# -- hostile input -----------------------------------------------------------------------------
+
+DTD_REFUSED = (
+    "refused: a DTD (<!DOCTYPE urlset>); a sitemap needs none, and a DTD can hold entity bombs"
+    " and references to files"
+)
+
+
+def billion_laughs(root: str) -> bytes:
+    """Ten levels of ten references each: 10⁹ "lol"s, 3 GB, from under a kilobyte."""
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    ]
+    body = "<url><loc>&lol9;</loc></url>" if root == "urlset" else "&lol9;"
+    dtd = f"<!DOCTYPE {root} [\n{''.join(entities)}\n]>"
+    return f'<?xml version="1.0"?>\n{dtd}\n<{root}>{body}</{root}>'.encode()
+
+
+def quadratic_blowup() -> bytes:
+    """One 50,000-character entity referenced 50,000 times: 2.5 GB of text, no nesting (so no
+    nesting limit catches it)."""
+    entity = "a" * 50_000
+    return (
+        f'<!DOCTYPE urlset [<!ENTITY a "{entity}">]><urlset {XMLNS}><url><loc>'
+        f"{'&a;' * 50_000}</loc></url></urlset>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (billion_laughs("urlset"), DTD_REFUSED),
+        (billion_laughs("lolz"), DTD_REFUSED.replace("urlset", "lolz")),
+        (quadratic_blowup(), DTD_REFUSED),
+        (f"<!DOCTYPE urlset><urlset {XMLNS}/>".encode(), DTD_REFUSED),  # a DTD alone
+        (b'<!DOCTYPE urlset PUBLIC "-//x//DTD x//EN" "x.dtd"><urlset/>', DTD_REFUSED),
+    ],
+    ids=["billion-laughs", "billion-laughs-lolz", "quadratic-blowup", "dtd-alone", "public-dtd"],
+)
+def test_entity_bombs_and_dtds_are_refused_fast_in_bounded_memory(
+    data: bytes, message: str
+) -> None:
+    for each in (data, gzip.compress(data)):
+        elapsed, peak = bounded(fails_with(each, message))
+        assert elapsed < 0.5
+        assert peak < 2 * MiB
+
+
+XXE_PROBE = r"""
+import json, sys
+from pathlib import Path
+
+secrets = str(Path(sys.argv[1]).parent)
+seen = []
+
+
+def hook(event, args):
+    # Every open of a file beside the secret, and any network use: what an XXE would need.
+    if event == "open" and str(args[0]).startswith(secrets):
+        seen.append(f"open {args[0]}")
+    elif event in ("urllib.Request", "socket.connect", "socket.getaddrinfo"):
+        seen.append(f"{event} {args[:2]}")
+
+
+sys.addaudithook(hook)
+from urlcheck.sitemaps import SitemapError, parse_sitemap
+
+answers = []
+for doc in json.loads(sys.stdin.read()):
+    try:
+        answers.append(repr(parse_sitemap(doc.encode())))
+    except SitemapError as exc:
+        answers.append(str(exc))
+ours = list(seen)
+
+# The control: a plain SAX reader that follows external entities reads the file through the
+# first document, and the hook sees it do so.
+import io
+import xml.sax
+from xml.sax.handler import ContentHandler, feature_external_ges
+
+
+class Text(ContentHandler):
+    text = ""
+
+    def characters(self, content):
+        Text.text += content
+
+
+reader = xml.sax.make_parser()
+reader.setFeature(feature_external_ges, True)
+reader.setContentHandler(Text())
+reader.parse(io.BytesIO(json.loads(sys.argv[2]).encode()))
+print(json.dumps({"answers": answers, "ours": ours, "naive": seen[len(ours):], "text": Text.text}))
+"""
+
+
+def test_an_xxe_is_refused_and_opens_nothing(tmp_path: Path, refused_url: str) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    (tmp_path / "secret.dtd").write_text(f'<!ENTITY leak SYSTEM "{secret.as_uri()}">')
+    file_entity = (
+        f'<!DOCTYPE urlset [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>'
+        f"<urlset {XMLNS}><url><loc>https://example.org/&xxe;</loc></url></urlset>"
+    )
+    docs = [
+        file_entity,
+        f'<!DOCTYPE urlset SYSTEM "{(tmp_path / "secret.dtd").as_uri()}"><urlset>&leak;</urlset>',
+        f'<!DOCTYPE urlset [<!ENTITY % p SYSTEM "{(tmp_path / "secret.dtd").as_uri()}"> %p;]>'
+        "<urlset><url><loc>&leak;</loc></url></urlset>",
+        f'<!DOCTYPE urlset [<!ENTITY web SYSTEM "{refused_url}x">]><urlset>&web;</urlset>',
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", XXE_PROBE, str(secret), json.dumps(file_entity)],
+        input=json.dumps(docs),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    probe = json.loads(proc.stdout)
+    assert probe["answers"] == [DTD_REFUSED] * len(docs)
+    assert probe["ours"] == []
+    assert probe["naive"]  # the hook would have seen a read…
+    assert "TOP-SECRET" in probe["text"]  # …and the document is a real XXE
+
+
+def crc32_combine(first: int, second: int, length: int) -> int:
+    """The CRC-32 of A+B from A's, B's and B's length, as zlib's crc32_combine computes it
+    (GF(2) matrices): a gzip bomb's trailer without inflating its gigabytes."""
+
+    def times(matrix: list[int], vector: int) -> int:
+        total, row = 0, 0
+        while vector:
+            if vector & 1:
+                total ^= matrix[row]
+            vector >>= 1
+            row += 1
+        return total
+
+    def square(matrix: list[int]) -> list[int]:
+        return [times(matrix, matrix[row]) for row in range(32)]
+
+    odd = [0xEDB88320] + [1 << row for row in range(31)]  # one zero bit
+    even = square(odd)  # two
+    odd = square(even)  # four
+    while length:
+        even = square(odd)
+        if length & 1:
+            first = times(even, first)
+        length >>= 1
+        if not length:
+            break
+        odd = square(even)
+        if length & 1:
+            first = times(odd, first)
+        length >>= 1
+    return first ^ second
+
+
+def gzip_bomb(prefix: bytes, block: bytes, repeat: int, suffix: bytes) -> bytes:
+    """A valid gzip of prefix, `repeat` blocks and suffix, built without ever holding the
+    inflated bytes: each block is deflated after a full flush, so its compressed form is the
+    same every time and is simply repeated; the trailer's CRC is combined, not computed."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    packed = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    assert deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH) == packed
+    tail = deflate.compress(suffix) + deflate.flush()
+    crc, run_crc, run_length, count = zlib.crc32(prefix), zlib.crc32(block), len(block), repeat
+    while count:  # the blocks' CRC by doubling runs of them
+        if count & 1:
+            crc = crc32_combine(crc, run_crc, run_length)
+        run_crc, run_length, count = (
+            crc32_combine(run_crc, run_crc, run_length),
+            2 * run_length,
+            count >> 1,
+        )
+    crc = crc32_combine(crc, zlib.crc32(suffix), len(suffix))
+    size = len(prefix) + len(block) * repeat + len(suffix)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + head + packed * repeat + tail + struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+
+def test_the_gzip_bomb_builder_makes_real_gzip() -> None:
+    bomb = gzip_bomb(b"<urlset>", b" \n" * 1000, 7, b"</urlset>")
+    assert gzip.decompress(bomb) == b"<urlset>" + b" \n" * 7000 + b"</urlset>"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "block", "message"),
+    [
+        # 10 GiB of white space in a urlset: XML all the way, so only the limit stops it.
+        (
+            f"<urlset {XMLNS}>".encode(),
+            b" " * MiB,
+            f"gzip that inflates past the limit of {MAX_SITEMAP_BYTES:,} bytes",
+        ),
+        # 10 GiB of zeros, the classic: no XML from its first byte.
+        (b"", bytes(MiB), "not XML at line 1, column 1: not well-formed (invalid token)"),
+    ],
+    ids=["white-space", "zeros"],
+)
+def test_a_10_gib_gzip_bomb_fails_fast_in_bounded_memory(
+    prefix: bytes, block: bytes, message: str
+) -> None:
+    bomb = gzip_bomb(prefix, block, 10 * 1024, b"</urlset>")
+    assert len(bomb) < 12 * MiB  # ~1,000:1, deflate's best
+    assert struct.unpack("<I", bomb[-4:])[0] == (len(prefix) + 10 * 1024 * MiB + 9) % 2**32
+    elapsed, peak = bounded(fails_with(bomb, message))
+    assert elapsed < 2
+    assert peak < 8 * MiB  # a few CHUNKs in and out, and expat's buffer: not the 50 MiB
