@@ -28,8 +28,10 @@ The rules:
   counted) are where its URL starts, past the white space; an empty one's are its start tag's.
 - **Count.** More than `MAX_SITEMAP_URLS` ``<loc>``\\ s (the protocol's 50,000 per file) is a
   warning, not an error: every one is returned, and `Sitemap.warnings` says so. The byte limit
-  already bounds the time and the memory, and a checker that refused such a sitemap would
-  check none of its links where the protocol only asks for the file to be split.
+  already bounds the time and the memory (at worst, 50 MiB of one-character locs: 2.3
+  million of them, ~230 MiB and ~7 s on a 2-core machine; 50 MiB of real entries, ~1.5 s),
+  and a checker that refused such a sitemap would check none of its links where the
+  protocol only asks for the file to be split.
 
 defusedxml is the optional extra ``urlcheck[site]``, imported by `parse_sitemap` only, so
 that ``import urlcheck.sitemaps`` stays cheap; `looks_like_sitemap` needs none of it.
