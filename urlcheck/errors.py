@@ -6,7 +6,9 @@ UrlcheckError
 ├── ShardError         a worker process of a long list failed (shards.py)
 ├── ServeError         the web view cannot listen, or is stopping while a check runs
 ├── HistoryError       the --db database cannot be opened or is not urlcheck's (database.py)
-└── NotifyError        a --notify URL cannot be used, or Apprise is missing (monitor/notify.py)
+├── NotifyError        a --notify URL cannot be used, or Apprise is missing (monitor/notify.py)
+└── SitemapError       bytes that are no sitemap urlcheck will read, or defusedxml is missing
+                       (sitemaps.py)
 """
 
 from __future__ import annotations
@@ -38,3 +40,8 @@ class ServeError(UrlcheckError):
 
 class NotifyError(UrlcheckError, ValueError):
     """A notify URL cannot be used (unknown service, malformed), or Apprise is not installed."""
+
+
+class SitemapError(UrlcheckError, ValueError):
+    """Bytes are no sitemap urlcheck will read (not XML, a DTD, too large …), or defusedxml
+    is not installed."""
