@@ -225,6 +225,9 @@ def _plan(
     from ..checker import check_urls  # here, not on the loop that times the checks
     from ..scan import scan_sources
 
+    if reader.crawl is not None:
+        # A crawl finds its targets as it goes: one process, every result kept.
+        return functools.partial(check_urls, crawl=reader.crawl), None
     scan = None if reader.documents is not None else scan_sources(reader.sources)
     if scan is None:
         return source or check_urls, None
@@ -253,7 +256,7 @@ def _run(
     if output.format == "jsonl":
         from ..render.records import to_jsonl  # noqa: F401 - here too, not on the loop
     progress = make_progress(not output.quiet)
-    if output.format == "table":
+    if output.format == "table" and output.terminal:
         # rich and the table (~30 ms of imports) load while the first answers are awaited.
         threading.Thread(target=prepare_table, args=(output.requests_out,), daemon=True).start()
     with chosen_policy(), progress or contextlib.nullcontext():

@@ -82,6 +82,8 @@ class Output:
     """Where every result is also recorded (``--db``), if anywhere."""
     monitoring: Monitoring | None = None
     """With ``--db``: what the state needs of every result (see `monitoring`)."""
+    terminal: bool = False
+    """Standard output is a terminal: the table is drawn with rich, in colour."""
     requests_out: threading.Event = field(default_factory=threading.Event)
     """Set soon after the checks start: what printing needs may load while answers come."""
 
@@ -101,8 +103,10 @@ class Output:
         monitoring: Monitoring | None = None,
     ) -> Output:
         """The output of a run: `options` on `stdout`, a table cut to the screen's height."""
+        terminal = _is_terminal(stdout) or bool(os.environ.get("FORCE_COLOR"))
         rows = _screen_rows() if _is_terminal(stdout) else SCREEN_ROWS_FALLBACK
         return cls(
+            terminal=terminal,
             format=options.fmt,
             quiet=options.quiet,
             show_all=options.show_all,
@@ -159,6 +163,15 @@ def print_results(run: Run, output: Output, stdout: IO[str], files: list[str]) -
         from ..render.markdown import to_markdown
 
         output.stdout.write(to_markdown(rows, None if output.quiet else run.summary))
+    elif output.format == "table" and not output.terminal:
+        # A file or a pipe: the same table as plain text, drawn without rich (fast at any size).
+        from ..render.plain import plain_summary, plain_table
+
+        output.stdout.write(plain_table(rows))
+        if not output.quiet:
+            output.stdout.write(
+                plain_summary(run.summary, hidden_ok=run.hidden_ok, interrupted=run.interrupted)
+            )
     elif output.format == "table":
         from ..render.table import results_table, summary_text
 

@@ -31,7 +31,7 @@ def _path(file: str) -> str:
 
 
 def github_annotation(result: CheckResult) -> str:
-    """One failure as an ``::error`` command."""
+    """One failure as an ``::error`` command (``::warning`` for a warning)."""
     properties = [f"file={_property(_path(result.file))}"]
     if result.line:
         properties.append(f"line={result.line}")
@@ -39,7 +39,9 @@ def github_annotation(result: CheckResult) -> str:
         properties.append(f"col={result.column}")
     kind = str(result.error_kind or "failed")
     properties.append(f"title={_property(f'urlcheck: {kind}')}")
-    return f"::error {','.join(properties)}::{_data(f'{result.url}: {result.error or kind}')}"
+    command = "warning" if result.warning else "error"
+    message = _data(f"{result.url}: {result.error or kind}")
+    return f"::{command} {','.join(properties)}::{message}"
 
 
 def to_github(results: Sequence[CheckResult], summary: Summary | None) -> str:

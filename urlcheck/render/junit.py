@@ -22,7 +22,7 @@ def to_junit(
         by_file.setdefault(result.file, []).append(result)
     stamp = started.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     for number, (file, cases) in enumerate(by_file.items()):
-        failures = sum(not c.ok for c in cases)
+        failures = sum(not c.ok and not c.warning for c in cases)
         suite = ET.SubElement(
             suites,
             "testsuite",
@@ -45,7 +45,9 @@ def to_junit(
                 classname=f"urlcheck.{file}",
                 time=f"{case.elapsed_ms / 1000:.3f}",
             )
-            if not case.ok:
+            if case.warning:  # unverified, and --unverified warn: not a failure
+                ET.SubElement(element, "skipped", message=case.error or "")
+            elif not case.ok:
                 failure = ET.SubElement(
                     element,
                     "failure",

@@ -25,6 +25,8 @@ def status_class(result: CheckResult) -> str:
     """``ok``, ``warn`` (a non-error status not accepted), ``fail``, or ``invalid`` (never sent)."""
     if result.ok:
         return "ok"
+    if result.warning:
+        return "warn"
     if result.attempts == 0:
         return "invalid"
     if result.status is not None and result.status < 400:
@@ -39,7 +41,8 @@ def status_label(result: CheckResult) -> str:
         if result.error_kind is not None:
             return str(result.error_kind)
         return "skipped" if result.skipped else "found" if result.ok else "—"
-    return f"{result.status} {result.reason}" if result.reason else str(result.status)
+    label = f"{result.status} {result.reason}" if result.reason else str(result.status)
+    return f"{label} (cached)" if result.cached else label
 
 
 def redirect_text(result: CheckResult) -> str:
@@ -88,6 +91,8 @@ def summary_parts(
         (" · ", ""),
         (f"{summary.failed} failed", "failed" if summary.failed else ""),
     ]
+    if summary.warnings:
+        parts.append((f" · {plural(summary.warnings, 'warning')}", "warning"))
     if summary.skipped:
         parts.append((f" · {summary.skipped} skipped", "dim"))
     parts.append((f" · {plural(summary.total, 'URL')} in {summary.wall_s:.2f} s", ""))

@@ -19,7 +19,7 @@ def to_markdown(results: Sequence[CheckResult], summary: Summary | None = None) 
         status = "" if r.status is None else f"{r.status} {r.reason or ''}".strip()
         timing = f"{r.elapsed_ms:,.0f} ms" if r.attempts else ""
         cells = (
-            "✅" if r.ok else "❌",
+            "✅" if r.ok else "⚠️" if r.warning else "❌",
             r.url,
             status or str(r.error_kind or ""),
             timing,

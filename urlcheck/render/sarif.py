@@ -37,6 +37,8 @@ RULES: dict[ErrorKind, str] = {
     ErrorKind.CERT_EXPIRY: "The TLS certificate expires sooner than --cert-days.",
     ErrorKind.MISSING_FILE: "A link to a local file or directory that does not exist.",
     ErrorKind.FRAGMENT: "The page or file has no anchor for the link's #fragment.",
+    ErrorKind.RATE_LIMITED: "Still 429 Too Many Requests after the retries: unverified.",
+    ErrorKind.BLOCKED: "A bot challenge answered instead of the page: unverified.",
 }
 """Every error kind is a rule, with a one-line description (a test holds them in step)."""
 
@@ -70,7 +72,7 @@ def to_sarif(results: Sequence[CheckResult]) -> str:
             {
                 "ruleId": str(kind),
                 "ruleIndex": kinds.index(kind),
-                "level": "error",
+                "level": "warning" if result.warning else "error",
                 "message": {"text": f"{result.url}: {result.error or kind}"},
                 "locations": [
                     {

@@ -13,23 +13,13 @@ from rich.text import Text
 
 from ..durations import human_duration, iso_utc
 from ..models import CheckResult, Summary
-from .labels import (
-    BAR_WIDTH,
-    cert_level,
-    redirect_text,
-    sparkline,
-    status_class,
-    status_label,
-    summary_parts,
-    time_bar,
-)
+from .cells import status_cells
+from .labels import sparkline, summary_parts
 
 if TYPE_CHECKING:
     from ..history import UrlStats
     from ..monitor import Incident
 
-_STATUS_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "invalid": "bold red"}
-_CERT_STYLES = {"fail": "bold red", "warn": "yellow", "ok": "", "": ""}
 _SUMMARY_STYLES = {"ok": "green", "failed": "bold red", "dim": "dim", "warning": "yellow", "": ""}
 
 
@@ -40,57 +30,34 @@ def _table(title: str | None = None) -> Table:
 
 
 def results_table(results: Sequence[CheckResult], *, title: str | None = None) -> Table:
-    """The status table: URL, status, time and its bar, redirects → final URL, error.
-
-    When some results are the links of documents, rows are grouped by file (a row naming
-    it, then its links by position, each with its ``line:column``).
-    """
+    """The status table (`cells`): URL, status, time and its bar, redirects → final URL,
+    error; the links of documents grouped under a row naming each, with their
+    ``line:column``."""
     table = _table(title)
-    by_document = any(r.column is not None for r in results)
-    if by_document:
-        table.add_column("Line", justify="right", no_wrap=True, style="dim")
-    table.add_column("URL", overflow="fold")
-    table.add_column("Status", no_wrap=True)
-    # The time and its bar in columns of their own: the figures line up on the right,
-    # whatever the bar's length.
-    table.add_column("Time", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, width=BAR_WIDTH)
-    show_certs = any(r.cert_days is not None for r in results)
-    if show_certs:
-        table.add_column("Cert", justify="right", no_wrap=True)
-    table.add_column("Redirects", overflow="fold")
-    table.add_column("Error", overflow="fold")
-    longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
-    current_file = None
-    for result in results:
-        if by_document and result.file != current_file:
-            if current_file is not None:
+    columns, rows = status_cells(results)
+    for column in columns:
+        table.add_column(
+            column.header,
+            justify=column.justify,
+            style=column.style or None,
+            width=column.width,
+            overflow="fold" if column.fold else "ellipsis",
+            no_wrap=not column.fold,
+        )
+    url_column = next(i for i, column in enumerate(columns) if column.header == "URL")
+    started = False
+    for row in rows:
+        if isinstance(row, str):
+            if started:
                 table.add_section()
-            current_file = result.file
-            table.add_row("", Text(result.file, style="bold"))
-        timing, bar = Text(), Text()
-        if result.attempts:
-            timing.append(f"{result.elapsed_ms:,.0f} ms")
-            bar.append(time_bar(result.elapsed_ms, longest), style="cyan")
-        # Text, not str: rich would read "[...]" in a URL as markup (and may fail on it).
-        status = Text(status_label(result), style=_STATUS_STYLES[status_class(result)])
-        cells: list[Text] = [Text(result.url), status, timing, bar]
-        if by_document:
-            where = (
-                f"{result.line}:{result.column}" if result.column is not None else str(result.line)
-            )
-            cells.insert(0, Text(where))
-        if show_certs:
-            cells.append(_cert_text(result.cert_days))
-        cells += [Text(redirect_text(result)), Text(result.error or "", style="red")]
-        table.add_row(*cells)
+            heading = [Text("") for _ in columns]
+            heading[url_column] = Text(row, style="bold")
+            table.add_row(*heading)
+        else:
+            # Text, not str: rich would read "[...]" in a URL as markup (and may fail on it).
+            table.add_row(*(Text(cell.text, style=cell.style) for cell in row))
+        started = True
     return table
-
-
-def _cert_text(days: float | None) -> Text:
-    if days is None:
-        return Text("")
-    return Text(f"{days:,.0f} d", style=_CERT_STYLES[cert_level(days)])
 
 
 def summary_text(summary: Summary, *, hidden_ok: int = 0, interrupted: bool = False) -> Text:
