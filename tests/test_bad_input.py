@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from urlcheck import inputs
+from urlcheck import inputs, sources
 from urlcheck.cli import cli
 from urlcheck.inputs import BOM, iter_stream, parse_line
 from urlcheck.models import ErrorKind
@@ -301,7 +301,7 @@ def test_the_library_refuses_such_headers_with_a_value_error(
 
 PEAK_RSS = """
 import resource, sys
-from urlcheck.inputs import open_sources
+from urlcheck.sources import open_sources
 reader = open_sources([sys.argv[1]])
 count = sum(1 for _ in reader)
 print(count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -413,11 +413,11 @@ def test_the_first_pass_counts_exactly_the_lines_the_run_checks(
     path = tmp_path_factory.mktemp("scan") / "urls.txt"
     path.write_bytes(data)
     with mock.patch.object(inputs, "MAX_LINE_BYTES", limit):
-        reader = inputs.open_sources([str(path)])
+        reader = sources.open_sources([str(path)])
         scan = scan_sources(reader.sources)
         assert scan is not None
         raw = list(reader.raw_lines())
-        reader = inputs.open_sources([str(path)])
+        reader = sources.open_sources([str(path)])
         targets = list(reader)
     assert scan.lines == len(targets) == len(raw) == len(expected_numbers(lines))
 

@@ -483,3 +483,42 @@ def test_many_documents_over_worker_processes_judge_as_one(tmp_path: Path) -> No
     kinds = [kind for *_, kind in results["2"]]
     assert len(kinds) == 3 * count
     assert kinds.count(None) == kinds.count("fragment") == kinds.count("missing_file") == count
+
+
+SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>{ok}</loc></url>
+  <url><loc>{gone}</loc></url>
+</urlset>
+"""
+
+
+def test_local_sitemaps_by_name_in_a_tree_and_any_xml_named(tmp_path: Path, pages: Served) -> None:
+    import gzip
+
+    pytest.importorskip("defusedxml", reason="the site extra is not installed")
+    text = SITEMAP.format(ok=pages.url("/page"), gone=pages.url("/gone"))
+    root = write(tmp_path / "site", {"feed.xml": text, "a.md": "[x](a.md)\n"})
+    (root / "sitemap-pages.xml.gz").write_bytes(gzip.compress(text.encode()))
+    _, rows, stderr = records(str(root))
+    assert stderr == ""
+    from_sitemap = [row for row in rows if row["file"].endswith("sitemap-pages.xml.gz")]
+    assert {(row["url"], row["ok"]) for row in from_sitemap} == {
+        (pages.url("/page"), True),
+        (pages.url("/gone"), False),
+    }
+    assert {(row["line"], row["column"]) for row in from_sitemap} == {(3, 13), (4, 13)}
+    assert not any(row["file"].endswith("feed.xml") for row in rows), "not named sitemap*"
+    _, named, _ = records(str(root / "feed.xml"))
+    assert len(named) == 2, "named on the command line, any .xml is a sitemap"
+
+
+def test_a_broken_local_sitemap_is_one_line(tmp_path: Path) -> None:
+    root = write(tmp_path / "site", {"sitemap.xml": "<html>no</html>\n", "a.md": "[x](a.md)\n"})
+    code, rows, stderr = records(str(root))
+    assert code == 1
+    (line,) = stderr.splitlines()
+    assert line.startswith(
+        f"urlcheck: error: {root / 'sitemap.xml'}: cannot read it (not a sitemap"
+    )
+    assert [row["url"] for row in rows] == ["a.md"]

@@ -12,11 +12,11 @@ from urlcheck.inputs import (
     MAX_LINE_BYTES,
     iter_stream,
     open_source,
-    open_sources,
     parse_line,
     read_targets,
 )
 from urlcheck.models import ErrorKind
+from urlcheck.sources import open_sources
 from urlcheck.urls import mask_url, secrets_in, url_problem
 
 

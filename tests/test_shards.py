@@ -18,8 +18,8 @@ import pytest
 
 from urlcheck import CheckOptions, CheckResult
 from urlcheck.errors import ShardError
-from urlcheck.inputs import open_sources
 from urlcheck.shards import SHARD_MIN_LINES, check_urls_sharded, shard_count
+from urlcheck.sources import open_sources
 
 from .faults import run_urlcheck
 from .servers import Served

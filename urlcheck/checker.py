@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
-from collections.abc import AsyncGenerator, Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from . import fragments
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
 from .inputs import to_target
-from .models import Attempt, CheckResult, ErrorKind, StatusRanges, Target
+from .models import UNVERIFIED_KINDS, Attempt, CheckResult, ErrorKind, Fetch, StatusRanges, Target
 from .options import CheckOptions
+from .pages import Page, read_page
 from .streams import cancel_and_drain, each_in_thread
 from .urls import line_id, mask_url, scrub, secrets_in
 
@@ -45,8 +47,10 @@ async def _attempt(
 ) -> tuple[Attempt, int]:
     """HEAD, falling back to GET when the server refuses HEAD; or GET alone. Returns the
     attempt and how many requests it sent (1, or 2 with the fallback)."""
-    wants_body = target.fragment is not None or (
-        target.expect is not None and target.expect.contains is not None
+    wants_body = (
+        target.fragment is not None
+        or target.page is not None
+        or (target.expect is not None and target.expect.contains is not None)
     )
     method = "GET" if options.method == "get" or wants_body else "HEAD"
     sent = 1
@@ -66,9 +70,39 @@ async def _attempt(
         clock.deadline = None
 
 
+class Crawl(Protocol):
+    """Targets that checking finds: pages whose links are checked in turn (`crawl`)."""
+
+    def __aiter__(self) -> AsyncIterator[Target | CheckResult]:
+        """The targets, as they are found; it ends when no page is left to read."""
+        ...
+
+    def attach(self, fetch: Fetch) -> None:
+        """Take the run's own way to fetch what is not a check, under the same limits."""
+        ...
+
+    async def read(self, target: Target, result: CheckResult, page: Page | None) -> None:
+        """A page target was checked: its result, and what its body held (None: not read)."""
+        ...
+
+
+async def fetch_body(client: Client, options: CheckOptions, url: str) -> Attempt:
+    """One GET of `url` (no retries), its body read up to the page limit."""
+    target = Target(url=url, display=url, page=1)
+    clock = CheckClock()
+    try:
+        with client.deadlines.pending(options.timeout) as deadline:
+            clock.deadline = deadline
+            return await client.send(target, "GET", clock)
+    except TimeoutError:
+        return Attempt.timed_out("GET", options.timeout)
+
+
 def _should_retry(attempt: Attempt, accept: StatusRanges) -> bool:
     if attempt.error_kind in _RETRY_KINDS:
         return True
+    if attempt.wall is not None:
+        return False  # a bot challenge is not lifted by asking again
     status = attempt.status
     return status is not None and status not in accept and (status == 429 or 500 <= status <= 599)
 
@@ -112,9 +146,16 @@ def _judge(
         return
     expect = target.expect
     max_ms = expect.max_ms if expect is not None and expect.max_ms else options.max_ms
-    if attempt.status not in accept:
-        attempt.error_kind = ErrorKind.STATUS
-        attempt.error = f"status {attempt.status} is not accepted (accepted: {accept})"
+    if attempt.wall is not None:  # whatever --accept says: a wall tells nothing of the page
+        attempt.error_kind = ErrorKind.BLOCKED
+        attempt.error = f"status {attempt.status}: a bot challenge ({attempt.wall}), not the page"
+    elif attempt.status not in accept:
+        if attempt.status == 429:
+            attempt.error_kind = ErrorKind.RATE_LIMITED
+            attempt.error = "still 429 Too Many Requests when the retries ran out: unverified"
+        else:
+            attempt.error_kind = ErrorKind.STATUS
+            attempt.error = f"status {attempt.status} is not accepted (accepted: {accept})"
     elif attempt.body_match is False and expect is not None:
         attempt.error_kind = ErrorKind.CONTENT
         attempt.error = (
@@ -146,19 +187,29 @@ async def fetch_url(
     client = Client(options, session)
     target = to_target(url)
     try:
-        result, anchors = await _check(client, target, options)
+        checked = await _check(client, target, options)
     finally:
         await client.close()
-    return fragments.judge(result, target.fragment, anchors)
+    return fragments.judge(checked.result, target.fragment, checked.anchors)
 
 
-async def _check(
-    client: Client, target: Target, options: CheckOptions
-) -> tuple[CheckResult, Anchors | None]:
-    """`fetch_url` over either client: the page's result, and for a link with a
-    ``#fragment`` the page's anchors (None: none to look in), to judge each fragment by."""
+class Checked(NamedTuple):
+    """A check's result, before its fragment is judged, and what its body held when it was
+    read: the anchors to judge each fragment by, a page's links for the crawl."""
+
+    result: CheckResult
+    page: Page | None = None
+
+    @property
+    def anchors(self) -> Anchors | None:
+        """The page's anchors (None: no body read, or nothing to look in)."""
+        return None if self.page is None else self.page.anchors
+
+
+async def _check(client: Client, target: Target, options: CheckOptions) -> Checked:
+    """`fetch_url` over either client."""
     if target.problem is not None:
-        return invalid_result(target), None
+        return Checked(invalid_result(target))
     # The line's status= wins over --accept, for retrying and for judging alike.
     accept = target.expect.status if target.expect and target.expect.status else options.accept
     clock = CheckClock()
@@ -174,15 +225,16 @@ async def _check(
     _judge(attempt, target, options, accept, elapsed_ms)
     cert_days = await client.cert_days(attempt)
     _judge_certificate(attempt, cert_days, options)
-    anchors = None
+    page = None
     if attempt.body is not None and attempt.error_kind is None and attempt.final_url:
         # Parsing a long page takes milliseconds: never on the loop timing other checks.
-        anchors = await asyncio.to_thread(
-            fragments.page_anchors,
+        page = await asyncio.to_thread(
+            read_page,
             attempt.body,
             attempt.content_type,
             attempt.final_url,
             complete=attempt.body_complete,
+            links=target.page is not None,
         )
     secrets = secrets_in(target.url) if target.url is not target.display else ()
     # A server may put the password it was sent into a redirect: scrub it there too.
@@ -204,19 +256,28 @@ async def _check(
         cert_days=cert_days,
         id=line_id(target.source, target.url),
         column=target.column,
+        warning=attempt.error_kind in UNVERIFIED_KINDS and options.unverified == "warn",
     )
-    return result, anchors
+    return Checked(result, page)
+
+
+Decided = list[CheckResult]
+"""Results decided while reading (a document's local links), passed on in one go."""
 
 
 async def check_urls(
-    targets: Iterable[Target | str | CheckResult],
+    targets: Iterable[Target | str | CheckResult | Decided],
     options: CheckOptions | None = None,
     *,
     session: aiohttp.ClientSession | None = None,
     may_repeat: Callable[[Target], bool] | None = None,
+    crawl: Crawl | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
     """Check every target and yield each result as soon as it is known (a result among the
-    targets, decided while reading them, passes through as it is).
+    targets, or a list of them, decided while reading, passes through as it is).
+
+    With a `crawl`, its targets are checked too, and every page target's result and body
+    go back to it (`Crawl.read`), which gives the page's links as more targets.
 
     A bounded pool of workers pulls from a short queue, so memory stays flat however long
     the list; every target yields exactly one result, and a URL listed twice is requested
@@ -229,30 +290,40 @@ async def check_urls(
     options = options or CheckOptions()
     client = Client(options, session)
     todo: asyncio.Queue[Target | None] = asyncio.Queue(options.concurrency * QUEUE_PER_WORKER)
-    results: asyncio.Queue[CheckResult | None] = asyncio.Queue(options.concurrency * 4)
+    results: asyncio.Queue[CheckResult | Decided | None] = asyncio.Queue(options.concurrency * 4)
     duplicates = Duplicates(may_repeat)
 
+    async def take(items: AsyncIterator[Target | str | CheckResult | Decided]) -> None:
+        async for item in items:
+            if isinstance(item, CheckResult | list):  # decided while reading: a local link …
+                await results.put(item)
+                continue
+            target = to_target(item)
+            if target.problem is not None:
+                await results.put(invalid_result(target))
+                continue
+            claim = duplicates.claim(target)
+            if claim is True:
+                await todo.put(target)
+            elif claim is not False:
+                await results.put(claim)
+
     async def feed() -> None:
-        async with contextlib.aclosing(each_in_thread(targets, todo.maxsize)) as items:
-            async for item in items:
-                if isinstance(item, CheckResult):  # decided while reading: a local link …
-                    await results.put(item)
-                    continue
-                target = to_target(item)
-                if target.problem is not None:
-                    await results.put(invalid_result(target))
-                    continue
-                claim = duplicates.claim(target)
-                if claim is True:
-                    await todo.put(target)
-                elif claim is not False:
-                    await results.put(claim)
+        async with asyncio.TaskGroup() as group:
+            if crawl is not None:
+                crawl.attach(functools.partial(fetch_body, client, options))
+                group.create_task(take(aiter(crawl)))
+            async with contextlib.aclosing(each_in_thread(targets, todo.maxsize)) as items:
+                await take(items)
         for _ in range(options.concurrency):
             await todo.put(None)
 
     async def work() -> None:
         while (target := await todo.get()) is not None:
-            result, anchors = await _check(client, target, options)
+            checked = await _check(client, target, options)
+            result, anchors = checked.result, checked.anchors
+            if crawl is not None and target.page is not None:
+                await crawl.read(target, result, checked.page)  # its links, to check next
             await results.put(fragments.judge(result, target.fragment, anchors))
             for again in duplicates.settle(target, result, anchors):
                 await results.put(again)
@@ -269,7 +340,11 @@ async def check_urls(
     runner = asyncio.create_task(run())
     try:
         while (result := await results.get()) is not None:
-            yield result
+            if isinstance(result, list):
+                for each in result:
+                    yield each
+            else:
+                yield result
         await runner  # re-raises a bug in the feeder or a worker
     finally:
         await cancel_and_drain(runner, results)

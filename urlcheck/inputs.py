@@ -7,22 +7,23 @@ over-long line spoils only itself, and a list of a million lines never sits in m
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import itertools
 import os
 import re
 import shlex
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from .errors import InputError
-from .filters import LinkFilter
 from .models import CheckResult, ErrorKind, Expectations, StatusRanges, Target
-from .options import DocumentOptions
 from .urls import authority_span, mask_url, parse_url, password_span
 
 if TYPE_CHECKING:
+    from .crawl import Crawler
     from .documents import DocumentReader
 
 MAX_LINE_BYTES = 64 * 1024
@@ -307,10 +308,14 @@ class TargetReader:
     """The source being read now, perhaps by a thread blocked on a pipe that stays open."""
     documents: DocumentReader | None = None
     """The Markdown and HTML documents among the inputs, read after the URL lists."""
+    crawl: Crawler | None = None
+    """The web pages and sitemaps among the inputs, which `check_urls` reads as it goes."""
     keep: Callable[[str], bool] | None = None
     """Which URLs are checked (`filters.LinkFilter.keeps`); None: all."""
     names: list[str] = field(default_factory=list)
     """Every input as named, in order."""
+    cached: Mapping[str, CheckResult] | None = None
+    """URL → its fine result from the history (``--cache``): answered without a request."""
     _name: str = ""
 
     def close(self) -> None:
@@ -323,23 +328,34 @@ class TargetReader:
             if source is not self.reading:
                 source.close()
 
-    def __iter__(self) -> Iterator[Target | CheckResult]:
+    def __iter__(self) -> Iterator[Target | CheckResult | list[CheckResult]]:
         keep = self.keep
         wanted = None if keep is None else lambda target: not target.url or keep(target.url)
-        yield from self._read(iter_stream, wanted)
+        items: Iterator[Target | CheckResult | list[CheckResult]] = self._read(iter_stream, wanted)
         if self.documents is not None:
-            self.finished = False
-            self.documents.errors = self.errors
-            try:
-                for item in self.documents:
-                    self.lines += 1
-                    yield item
-            finally:
-                self.finished = True
+            items = itertools.chain(items, self._documents())
+        cached = self.cached
+        if not cached:
+            yield from items
+            return
+        for item in items:
+            hit = from_cache(item, cached) if isinstance(item, Target) else None
+            yield item if hit is None else hit
 
-    def raw_lines(self) -> Iterator[Target | tuple[str, str, int]]:
+    def _documents(self) -> Iterator[Target | list[CheckResult]]:
+        assert self.documents is not None
+        self.finished = False
+        self.documents.errors = self.errors
+        try:
+            for item in self.documents:
+                self.lines += len(item) if isinstance(item, list) else 1
+                yield item
+        finally:
+            self.finished = True
+
+    def raw_lines(self) -> Iterator[Target | CheckResult | tuple[str, str, int]]:
         """Like iterating the URL lists, but URL lines come unparsed: (text, source name,
-        line number)."""
+        line number); a line the history answers (``--cache``) comes as its result."""
         keep = self.keep
 
         def wanted(item: Target | tuple[str, int]) -> bool:
@@ -348,8 +364,18 @@ class TargetReader:
                 return not item.url or keep(item.url)
             return keep(url_word(item[0]) or "")
 
+        cached = self.cached
         for item in self._read(iter_lines, None if keep is None else wanted):
-            yield item if isinstance(item, Target) else (item[0], self._name, item[1])
+            if isinstance(item, Target):
+                yield item
+                continue
+            if cached and len(item[0].split(None, 1)) == 1 and item[0] in cached:
+                target = parse_line(item[0], source=self._name, line=item[1])
+                hit = from_cache(target, cached) if target is not None else None
+                if hit is not None:
+                    yield hit
+                    continue
+            yield item[0], self._name, item[1]
 
     def _read(
         self,
@@ -378,53 +404,22 @@ class TargetReader:
             self.finished = True
 
 
-def open_sources(
-    names: Iterable[str],
-    stdin: BinaryIO | None = None,
-    *,
-    documents: DocumentOptions | None = None,
-    link_filter: LinkFilter | None = None,
-    lists_only: bool = False,
-) -> TargetReader:
-    """Open every named input; the ones that cannot be opened become errors, not exceptions.
-
-    Directories and Markdown or HTML files are documents (see `documents.is_document`),
-    read as `documents` says; every other input is a list of URLs. `link_filter` says which
-    URLs are checked (``--exclude``, ``--include``). `lists_only`: every input is a list
-    (a directory is then an error), as the web view reads them.
-    """
-    from .documents import Document, DocumentReader, Settings, documents_of, is_document
-
-    options = documents or DocumentOptions()
-    sources: list[Source] = []
-    errors: list[str] = []
-    found: dict[str, Document] = {}
-    names = list(names)
-    for name in names:  # in order, so that the errors are too
-        if not lists_only and is_document(name):
-            walked = documents_of([name], options.exclude_path, errors)
-            if not walked and os.path.isdir(name):
-                errors.append(f"{name}: no Markdown or HTML documents in it")
-            for document in walked:  # each once, however many inputs name it
-                found.setdefault(os.path.abspath(document.path), document)
-            continue
-        try:
-            sources.append(open_source(name, stdin))
-        except InputError as exc:
-            errors.append(str(exc))
-    keep = link_filter.keeps if link_filter else None
-    reader = TargetReader(sources, errors, keep=keep, names=names)
-    if found:
-        patterns = link_filter or LinkFilter()
-        settings = Settings(
-            root_dir=options.root_dir and os.path.abspath(options.root_dir),
-            fragments=options.fragments,
-            offline=options.offline,
-            include=tuple(pattern.pattern for pattern in patterns.include),
-            exclude=tuple(pattern.pattern for pattern in patterns.exclude),
-        )
-        reader.documents = DocumentReader(list(found.values()), settings)
-    return reader
+def from_cache(target: Target, cached: Mapping[str, CheckResult]) -> CheckResult | None:
+    """The history's fine result for `target`'s URL, as this line's and marked cached (no
+    request was sent for it now), or None when the line must be checked: no fine result
+    recent enough, or a line the cache cannot answer (a password in its URL, expectations
+    of its own, a fragment to look for)."""
+    if (
+        target.problem is not None
+        or target.expect is not None
+        or target.fragment is not None
+        or target.url != target.display
+    ):
+        return None
+    result = cached.get(target.url)
+    if result is None:
+        return None
+    return dataclasses.replace(result.for_line(target), cached=True, attempts=0)
 
 
 def read_targets(lines: Iterable[str], source: str = STDIN) -> Iterator[Target]:

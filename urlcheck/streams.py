@@ -56,8 +56,8 @@ class _Handoff(Generic[_T]):
     def take(self) -> _T:
         """Run in the loop: the next item; lets the reader go on once half the buffer is free."""
         item = self.ready.popleft()
-        if len(self.ready) <= self.ahead // 2:
-            self.room.set()
+        if len(self.ready) <= self.ahead // 2 and not self.room.is_set():
+            self.room.set()  # (set already: a lock and a notify for nothing, per item)
         return item
 
     def stop(self) -> None:

@@ -66,6 +66,12 @@ def mask_url(text: str, *, loose: bool = False) -> str:
     return text[: span[0]] + MASK + text[span[1] :]
 
 
+def mask_link(link: str) -> str:
+    """A link as a document or a page wrote it, shown: a password in its authority masked.
+    Only a link with an authority (``//``) has one: ``mailto:a@b`` is shown as it is."""
+    return mask_url(link) if "//" in link else link
+
+
 def secrets_in(text: str) -> tuple[str, ...]:
     """The password of a URL as written and decoded, for scrubbing it from messages."""
     span = password_span(text)
@@ -144,10 +150,61 @@ LINE_ID_LENGTH = 16
 """Hex digits of a URL line's id."""
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=16_384)
 def _where(source: str) -> str:
     """A source as the id knows it: a file by its absolute path, standard input as named."""
-    return source if source == "-" or source.startswith("<") else os.path.abspath(source)
+    if source == "-" or source.startswith("<") or "://" in source:  # stdin, a web page's URL
+        return source
+    return os.path.abspath(source)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_url(url: str) -> str:
+    """The one spelling of an http(s) URL a crawl knows a page by: scheme and host in lower
+    case, the default port and the fragment dropped, dot segments resolved, an empty path
+    ``/``; the query kept as it is. A URL that cannot be read comes back as it was."""
+    try:
+        parsed = URL(url)
+        scheme = parsed.scheme.lower()
+        host = parsed.raw_host
+        if scheme not in _DEFAULT_PORTS or not host:
+            return url
+        port = parsed.explicit_port
+        host = f"[{host.lower()}]" if ":" in host else host.lower()  # an IPv6 literal
+        netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+        if parsed.raw_user is not None:
+            userinfo = parsed.raw_user + (f":{parsed.raw_password}" if parsed.raw_password else "")
+            netloc = f"{userinfo}@{netloc}"
+        path = _remove_dot_segments(parsed.raw_path or "/")
+    except (ValueError, TypeError):
+        return url
+    query = f"?{parsed.raw_query_string}" if parsed.raw_query_string else ""
+    return f"{scheme}://{netloc}{path}{query}"
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986's remove_dot_segments, for a path that starts with ``/``."""
+    if "." not in path:
+        return path
+    out: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    if path.endswith(("/.", "/..")):
+        out.append("")
+    return "/" + "/".join(out)
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a normalized URL: what a crawl stays within."""
+    scheme, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].rpartition("@")[2]
+    return f"{scheme}://{authority}"
 
 
 def line_id(source: str, url: str) -> str:

@@ -25,6 +25,7 @@ from ..options import (
     MonitorOptions,
     OutputOptions,
     ServeOptions,
+    SiteOptions,
     pick,
 )
 from ..status import ExitStatus
@@ -39,6 +40,8 @@ from .runner import open_recorder, run_checks
 from .terminal import open_output
 
 if TYPE_CHECKING:
+    from ..history import Recorder
+    from ..models import CheckResult
     from .runner import ResultSource
 
 
@@ -96,17 +99,20 @@ def cli(files: tuple[str, ...], **values: Any) -> None:
     broker = pick(BrokerOptions, values)
     documents = pick(DocumentOptions, values)
     filters = pick(FilterOptions, values)
+    site = pick(SiteOptions, values)
     assert not values, f"options in no group: {sorted(values)}"
     # URLCHECK_NOTIFY holds one URL a line: its blank lines and comments are none.
     notify = tuple(url for url in map(str.strip, monitor.notify) if url and url[0] != "#")
     monitor = dataclasses.replace(monitor, notify=notify)
     if serve.serve:
-        if documents != DocumentOptions() or filters != FilterOptions():
+        if documents != DocumentOptions() or filters != FilterOptions() or site != SiteOptions():
             raise UsageFailure("--serve checks lists of URLs: the Documents options are not its")
         _serve(files, options, serve, history, broker, monitor)
         return
     sys.exit(
-        _check(files, options, output, history, broker, monitor, processes, documents, filters)
+        _check(
+            files, options, output, history, broker, monitor, processes, documents, filters, site
+        )
     )
 
 
@@ -120,10 +126,11 @@ def _check(
     processes: int,
     documents: DocumentOptions,
     filters: FilterOptions,
+    site: SiteOptions,
 ) -> int:
     """A terminal run over the FILEs; its exit status."""
     from ..filters import IGNORE_FILE, run_filter
-    from ..inputs import open_sources
+    from ..sources import open_sources
     from .monitoring import check_connectivity, ping_heartbeat, prepare
 
     if documents.fragments and broker.broker is not None:
@@ -151,7 +158,14 @@ def _check(
         stdin,
         documents=documents,
         link_filter=link_filter,
+        site=site,
     )
+    if reader.crawl is not None and broker.broker is not None:
+        reader.close()
+        raise UsageFailure("--broker checks lists of URLs; a web page is read here, without it")
+    if site.recursive and reader.crawl is None:
+        reader.close()
+        raise UsageFailure("--recursive walks the site of a page: name one (https://…)")
     if reader.documents is not None:
         reader.documents.processes = processes
     if documents.offline and reader.sources:
@@ -160,7 +174,7 @@ def _check(
             f"--offline checks the local links of documents: {reader.sources[0].name} is a list"
             " of URLs"
         )
-    if not reader.sources and reader.documents is None:
+    if not reader.sources and reader.documents is None and reader.crawl is None:
         # Nothing to check: one line per file says why, no more.
         *earlier, last = reader.errors or ["nothing to check"]
         for message in earlier:
@@ -173,6 +187,8 @@ def _check(
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))
         recorder = open_recorder(history.db_path, history.keep, stack)
+        if history.cache is not None:
+            reader.cached = _cached(recorder, history.cache)
         stdout = stack.enter_context(open_output(output.output_path))
         status = run_checks(
             reader, options, output, stdout, recorder, source, processes, monitoring
@@ -180,6 +196,18 @@ def _check(
     if monitor.heartbeat is not None and status in (ExitStatus.OK, ExitStatus.FAILED):
         ping_heartbeat(monitor.heartbeat, options)
     return status
+
+
+def _cached(recorder: Recorder | None, max_age_s: float) -> dict[str, CheckResult]:
+    """--cache: the fine results the history holds, read before any check starts."""
+    if recorder is None:
+        raise UsageFailure("--cache answers from the history: it needs --db")
+    import sqlite3
+
+    try:
+        return recorder.history.fresh_successes(max_age_s)
+    except sqlite3.Error as exc:
+        raise InputFailure(f"{recorder.history.path}: cannot read the history ({exc})") from None
 
 
 def _serve(
@@ -198,15 +226,18 @@ def _serve(
         raise UsageFailure("--broker checks FILEs on a cluster; not with --serve")
     if history.keep is not None:
         raise UsageFailure("--keep prunes the history when a run ends; not with --serve")
+    if history.cache is not None:
+        raise UsageFailure("--cache answers a run from the history; not with --serve")
     if not files:
         raise UsageFailure("--serve needs a FILE of URLs")
     if "-" in files:
         raise UsageFailure(
             "--serve reads its FILEs again when they change, so it cannot serve standard input"
         )
+    from ..crawl import is_web_input
     from ..documents import is_document
 
-    documents = [name for name in files if is_document(name)]
+    documents = [name for name in files if is_document(name) or is_web_input(name)]
     if documents:
         raise UsageFailure(
             f"--serve checks lists of URLs; check the links of {documents[0]} without it"

@@ -157,6 +157,9 @@ class _Client:
             if isinstance(item, CheckResult):  # decided while reading: a document's local link
                 self._ready.append(item)
                 continue
+            if isinstance(item, list):  # … or a document's local links, in one go
+                self._ready.extend(item)
+                continue
             target = to_target(item)
             if target.problem is None:
                 # Like the core, a URL listed twice is checked once, across chunks too.

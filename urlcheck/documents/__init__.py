@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from .found import Settings
 from .reader import DocumentReader
-from .walk import Document, Kind, document_kind, walk
+from .walk import Document, Kind, document_kind, named_kind, walk
 
 __all__ = [
     "Document",
@@ -32,8 +32,8 @@ __all__ = [
 
 def is_document(name: str) -> bool:
     """Whether an input named on the command line is read as documents: a directory, or a
-    file whose name says Markdown or HTML (any other file is a URL list)."""
-    return name != "-" and (document_kind(name) is not None or os.path.isdir(name))
+    file whose name says Markdown, HTML or a sitemap (any other file is a URL list)."""
+    return name != "-" and (named_kind(name) is not None or os.path.isdir(name))
 
 
 def documents_of(
@@ -45,12 +45,13 @@ def documents_of(
     for name in names:
         if os.path.isdir(name):
             for document in walk(name, exclude_paths, errors):
-                found.setdefault(os.path.abspath(document.path), document)
+                found.setdefault(document.absolute, document)
             continue
-        kind = document_kind(name)
+        kind = named_kind(name)
         assert kind is not None, "is_document said so"
         if not os.path.exists(name):
             errors.append(f"{name}: no such file")
             continue
-        found.setdefault(os.path.abspath(name), Document(name, kind))
+        document = Document(name, kind)
+        found.setdefault(document.absolute, document)
     return list(found.values())

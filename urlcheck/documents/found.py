@@ -72,20 +72,26 @@ class Parsed:
 
     path: str
     kind: Kind
+    absolute: str
     anchors: frozenset[str] = frozenset()
     items: list[CheckResult | Target] = field(default_factory=list)
     deferred: list[Found] = field(default_factory=list)
     error: str | None = None
 
 
+def read_bytes(path: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """A document's bytes; OSError, or ValueError when it is larger than `limit`."""
+    with open(path, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
 def read_text(path: str) -> str:
     """A document's text: UTF-8, undecodable bytes replaced; OSError, or ValueError when it
     is too large, says why not."""
-    with open(path, "rb") as stream:
-        data = stream.read(MAX_DOCUMENT_BYTES + 1)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise ValueError(f"larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
-    return data.decode("utf-8", errors="replace")
+    return read_bytes(path).decode("utf-8", errors="replace")
 
 
 def document_anchors(text: str, kind: Kind) -> frozenset[str]:

@@ -14,21 +14,18 @@ import os
 
 from ..fragments import Anchors, Dialect, missing_message
 from ..models import CheckResult, ErrorKind, Target
-from ..urls import line_id, mask_url, parse_url
+from ..urls import line_id, mask_link, parse_url
 from .found import Found, Parsed, Settings, document_anchors, read_text
 from .walk import Kind
 
 _DIALECTS = {Kind.MARKDOWN: Dialect.MARKDOWN, Kind.HTML: Dialect.HTML}
 
 
-def shown_path(path: str) -> str:
-    """An absolute path as a message shows it: relative to the working directory when
+def shown_path(path: str, cwd: str) -> str:
+    """An absolute path as a message shows it: relative to the working directory `cwd` when
     it is inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
+    inside = cwd.rstrip(os.sep) + os.sep
+    return path[len(inside) :] if path.startswith(inside) else path
 
 
 class LocalFiles:
@@ -36,12 +33,14 @@ class LocalFiles:
 
     def __init__(self) -> None:
         self._anchors: dict[str, Anchors | None] = {}
+        self.cwd = os.getcwd()
+        """Where messages show paths from."""
 
     def learn(self, parsed: Parsed) -> None:
         """Keep the anchors of a document just read."""
-        if parsed.error is None:
-            path = os.path.abspath(parsed.path)
-            self._anchors[path] = Anchors(parsed.anchors, _DIALECTS[parsed.kind])
+        dialect = _DIALECTS.get(parsed.kind)
+        if parsed.error is None and dialect is not None:  # a sitemap has no anchors
+            self._anchors[parsed.absolute] = Anchors(parsed.anchors, dialect)
 
     def knows(self, path: str) -> bool:
         """Whether the anchors of `path` are known (read, or found unreadable)."""
@@ -70,12 +69,6 @@ def needs_other(found: Found, files: LocalFiles) -> bool:
     )
 
 
-def _shown(url: str) -> str:
-    """A link as results show it: as written, any password in a URL masked (``mailto:a@b``
-    has none)."""
-    return mask_url(url) if "://" in url else url
-
-
 def _result(
     document: str,
     found: Found,
@@ -87,7 +80,7 @@ def _result(
     skipped: bool = False,
 ) -> CheckResult:
     return CheckResult(
-        url=_shown(found.url),
+        url=mask_link(found.url),
         line=found.line,
         ok=ok,
         reason=reason,
@@ -124,7 +117,7 @@ def decide(
             found,
             ok=False,
             kind=ErrorKind.MISSING_FILE,
-            error=f"no such file or directory: {shown_path(found.target)}",
+            error=f"no such file or directory: {shown_path(found.target, files.cwd)}",
         )
     if found.fragment is None or place.kind is None:
         return _result(document, found)
@@ -135,17 +128,17 @@ def decide(
             found,
             ok=False,
             kind=ErrorKind.MISSING_FILE,
-            error=f"cannot read {shown_path(found.target)} to find #{found.fragment} in it",
+            error=f"cannot read {shown_path(found.target, files.cwd)} to find #{found.fragment}",
         )
     if anchors.has(found.fragment):
         return _result(document, found)
-    message = missing_message(found.fragment, shown_path(found.target), anchors)
+    message = missing_message(found.fragment, shown_path(found.target, files.cwd), anchors)
     return _result(document, found, ok=False, kind=ErrorKind.FRAGMENT, error=message)
 
 
 def _remote(document: str, found: Found, *, fragments: bool) -> CheckResult | Target:
     parsed, problem = parse_url(found.target)
-    display = _shown(found.url)
+    display = mask_link(found.url)
     if problem is not None:
         return Target(
             url=found.target,

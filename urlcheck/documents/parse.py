@@ -12,13 +12,16 @@ import os
 from typing import TYPE_CHECKING
 
 from ..filters import LinkFilter
-from .found import Found, Parsed, Settings, Where, read_text, where
+from .found import Found, Parsed, Settings, Where, read_bytes, read_text, where
 from .local import LocalFiles, decide, needs_other
 from .resolve import Local, Remote, Unchecked, resolve
 from .walk import Document, Kind
 
 if TYPE_CHECKING:
     from ..extract import Link
+
+_Where = tuple[str, str, str | None, Where | None]
+"""What `Found` says of a link beside its position: what, target, fragment, place."""
 
 RESOLVED_CACHE = 100_000
 """Links resolved per process before the cache starts again (memory stays flat)."""
@@ -34,7 +37,7 @@ class Parser:
         self.keep = link_filter.keeps if link_filter else None
         self.files: LocalFiles = LocalFiles()
         self._places: dict[str, Where] = {}
-        self._resolved: dict[tuple[str, str | None, str], Found] = {}
+        self._resolved: dict[tuple[str, str | None, str], _Where] = {}
 
     def place(self, path: str) -> Where:
         """`where`, each path looked up once."""
@@ -46,55 +49,66 @@ class Parser:
     def parse(self, document: Document) -> Parsed:
         """Read `document`, judge every link it can alone; an unreadable document is a
         `Parsed` with its `error`."""
-        parsed = Parsed(document.path, document.kind)
+        parsed = Parsed(document.path, document.kind, document.absolute)
         try:
-            text = read_text(document.path)
-        except (OSError, ValueError) as exc:
+            links, base, parsed.anchors = _extract(document)
+        except (OSError, ValueError) as exc:  # SitemapError is a ValueError
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             parsed.error = f"{document.path}: cannot read it ({reason})"
             return parsed
-        links, base, parsed.anchors = _extract(text, document.kind)
         self.files.learn(parsed)
-        directory = os.path.dirname(os.path.abspath(document.path))
+        absolute = document.absolute
+        directory = os.path.dirname(absolute)
         keep, settings, files = self.keep, self.settings, self.files
         for link in links:
-            if keep is not None and not keep(link.url):
+            url = link.url
+            if keep is not None and not keep(url):
                 continue
-            found = self._found(link.url, directory, document.path, base)
-            found = found._replace(line=link.line, column=link.column)
+            what, target, fragment, place = self._resolve(url, absolute, directory, base)
+            found = Found(url, link.line, link.column, what, target, fragment, place)
             if needs_other(found, files):
                 parsed.deferred.append(found)
                 continue
             parsed.items.append(decide(document.path, found, files, settings))
         return parsed
 
-    def _found(self, url: str, directory: str, document: str, base: str | None) -> Found:
+    def _resolve(self, url: str, document: str, directory: str, base: str | None) -> _Where:
         """`url` resolved from `directory` (with the document's `base`), and looked up."""
         # A fragment alone (or nothing) points into the document itself, not its directory.
         key = (document if not url or url[0] == "#" else directory, base, url)
         found = self._resolved.get(key)
         if found is not None:
             return found
-        resolved = resolve(url, document, base=base, root_dir=self.settings.root_dir)
+        resolved = resolve(
+            url, document, base=base, root_dir=self.settings.root_dir, directory=directory
+        )
         if isinstance(resolved, Local):
-            place = self.place(resolved.path)
-            found = Found(url, 0, 0, "local", resolved.path, resolved.fragment, place)
+            found = ("local", resolved.path, resolved.fragment, self.place(resolved.path))
         elif isinstance(resolved, Remote):
-            found = Found(url, 0, 0, "remote", resolved.url, resolved.fragment, None)
+            found = ("remote", resolved.url, resolved.fragment, None)
         elif isinstance(resolved, Unchecked):
-            found = Found(url, 0, 0, "unchecked", resolved.scheme, None, None)
+            found = ("unchecked", resolved.scheme, None, None)
         else:
-            found = Found(url, 0, 0, "unknowable", resolved.problem, None, None)
+            found = ("unknowable", resolved.problem, None, None)
         if len(self._resolved) >= RESOLVED_CACHE:
             self._resolved.clear()
         self._resolved[key] = found
         return found
 
 
-def _extract(text: str, kind: Kind) -> tuple[list[Link], str | None, frozenset[str]]:
-    from ..extract import html_document, markdown_document
+def _extract(document: Document) -> tuple[list[Link], str | None, frozenset[str]]:
+    """A document's links, its ``<base href>`` and its anchors; OSError or ValueError (a
+    sitemap's `errors.SitemapError` too) say why it cannot be read."""
+    from ..extract import Link, html_document, markdown_document
 
-    if kind is Kind.MARKDOWN:
-        links, anchors = markdown_document(text)
-        return links, None, anchors
+    if document.kind is Kind.SITEMAP:
+        from ..sitemaps import MAX_SITEMAP_BYTES, parse_sitemap
+
+        sitemap = parse_sitemap(read_bytes(document.path, MAX_SITEMAP_BYTES + 1))
+        links = [Link(loc.url, loc.line, loc.column, "loc", None) for loc in sitemap.locs]
+        return links, None, frozenset()
+    text = read_text(document.path)
+    if document.kind is Kind.MARKDOWN:
+        found, anchors = markdown_document(text)
+        return found, None, anchors
     return html_document(text)

@@ -43,27 +43,25 @@ class DocumentReader:
     processes: int = 0
     """Worker processes to parse with: 0 decides by the number of documents and cores."""
 
-    def __iter__(self) -> Iterator[CheckResult | Target]:
+    def __iter__(self) -> Iterator[list[CheckResult] | Target]:
         files = LocalFiles()
-        upcoming = {os.path.abspath(document.path) for document in self.documents}
+        upcoming = {document.absolute for document in self.documents}
         waiting: dict[str, list[tuple[str, Found]]] = {}
         for parsed in self._parsed():
-            path = os.path.abspath(parsed.path)
+            path = parsed.absolute
             upcoming.discard(path)
             if parsed.error is not None:
                 self.errors.append(parsed.error)
             files.learn(parsed)
-            yield from parsed.items
-            for document, found in waiting.pop(path, ()):
-                yield decide(document, found, files, self.settings)
+            decided = [decide(d, found, files, self.settings) for d, found in waiting.pop(path, ())]
             for found in parsed.deferred:
                 if found.target in upcoming:
                     waiting.setdefault(found.target, []).append((parsed.path, found))
                 else:  # read already, or no document of the run: read here if need be
-                    yield decide(parsed.path, found, files, self.settings)
+                    decided.append(decide(parsed.path, found, files, self.settings))
+            yield from _batched([*parsed.items, *decided])
         for pending in waiting.values():  # documents that were never parsed after all
-            for document, found in pending:
-                yield decide(document, found, files, self.settings)
+            yield from _batched([decide(d, found, files, self.settings) for d, found in pending])
 
     def _workers(self) -> int:
         if self.processes:
@@ -82,3 +80,14 @@ class DocumentReader:
         from .workers import parse_in_workers
 
         yield from parse_in_workers(self.documents, self.settings, workers)
+
+
+def _batched(items: list[CheckResult | Target]) -> Iterator[list[CheckResult] | Target]:
+    """Targets one by one, and the results among them in one list: the checker passes a
+    list on in one step, which at 200,000 links is most of a run's overhead saved."""
+    results = [item for item in items if isinstance(item, CheckResult)]
+    if results:
+        yield results
+    for item in items:
+        if isinstance(item, Target):
+            yield item

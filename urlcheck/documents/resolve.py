@@ -63,9 +63,15 @@ def _split_fragment(url: str) -> tuple[str, str | None]:
 
 
 def resolve(
-    link: str, document: str, *, base: str | None = None, root_dir: str | None = None
+    link: str,
+    document: str,
+    *,
+    base: str | None = None,
+    root_dir: str | None = None,
+    directory: str | None = None,
 ) -> Resolved:
-    """Where `link`, written in the local file `document`, leads."""
+    """Where `link`, written in the local file `document`, leads (`directory`: the
+    document's own, absolute, when the caller knows it: `document` is absolute then)."""
     link = link.strip(_WHITE_SPACE)
     if base is not None and base.strip(_WHITE_SPACE):
         # As a browser does: every link, a fragment alone too, is read against <base>.
@@ -85,13 +91,13 @@ def resolve(
     target, fragment = _split_fragment(link)
     target = target.partition("?")[0]
     if not target:
-        return Local(os.path.abspath(document), fragment)
+        return Local(os.path.abspath(document) if directory is None else document, fragment)
     path = urllib.parse.unquote(target)
     if path.startswith("/"):
         if root_dir is None:
             return Unknowable(f"{link} is root-relative: give --root-dir to say where / is")
         return Local(os.path.abspath(os.path.join(root_dir, path.lstrip("/"))), fragment)
-    where = os.path.dirname(os.path.abspath(document))
+    where = os.path.dirname(os.path.abspath(document)) if directory is None else directory
     return Local(os.path.normpath(os.path.join(where, path)), fragment)
 
 

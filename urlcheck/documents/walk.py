@@ -1,8 +1,10 @@
 """Which files are documents, and the documents of a directory tree.
 
-A name ending ``.md`` or ``.markdown`` is Markdown, ``.html`` or ``.htm`` is HTML (any letter
-case). A directory is walked for those, in sorted order so that every run lists them alike;
-``.git`` and ``node_modules`` are never entered, nor what an ``--exclude-path`` glob names.
+A name ending ``.md`` or ``.markdown`` is Markdown, ``.html`` or ``.htm`` is HTML, and
+``sitemap*.xml`` or ``sitemap*.xml.gz`` a sitemap (any letter case); any ``.xml`` or
+``.xml.gz`` file named on the command line is a sitemap too (`named_kind`). A directory is
+walked for those, in sorted order so that every run lists them alike; ``.git`` and
+``node_modules`` are never entered, nor what an ``--exclude-path`` glob names.
 A glob is matched (`fnmatch`, where ``*`` also crosses ``/``) against the path relative to
 the walked directory, with ``/`` between its parts: ``drafts`` or ``drafts/*`` leave out a
 directory with all it holds, ``*.draft.md`` some files anywhere. Symbolic links to
@@ -26,6 +28,7 @@ class Kind(enum.StrEnum):
 
     MARKDOWN = "markdown"
     HTML = "html"
+    SITEMAP = "sitemap"
 
 
 _SUFFIXES = {".md": Kind.MARKDOWN, ".markdown": Kind.MARKDOWN, ".html": Kind.HTML}
@@ -33,16 +36,43 @@ _SUFFIXES[".htm"] = Kind.HTML
 
 
 def document_kind(name: str) -> Kind | None:
-    """The kind of document a file is by its name, or None for any other file."""
-    return _SUFFIXES.get(os.path.splitext(name)[1].lower())
+    """The kind of document a file in a walked directory is by its name, or None."""
+    kind = _SUFFIXES.get(os.path.splitext(name)[1].lower())
+    if kind is None and _is_sitemap_name(os.path.basename(name)):
+        return Kind.SITEMAP
+    return kind
+
+
+def named_kind(name: str) -> Kind | None:
+    """The kind of document a file named on the command line is: as in a directory, and
+    any ``.xml`` or ``.xml.gz`` a sitemap."""
+    if name.lower().endswith((".xml", ".xml.gz")):
+        return Kind.SITEMAP
+    return document_kind(name)
+
+
+def _is_sitemap_name(name: str) -> bool:
+    lower = name.lower()
+    return lower.startswith("sitemap") and lower.endswith((".xml", ".xml.gz"))
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A document to read: its path as results name it, and its kind."""
+    """A document to read: its path as results name it, its kind, and its absolute path
+    (the key every lookup of the run knows it by)."""
 
     path: str
     kind: Kind
+    absolute: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.absolute:
+            object.__setattr__(self, "absolute", os.path.abspath(self.path))
+
+
+def absolute(path: str, cwd: str) -> str:
+    """`os.path.abspath` from a working directory read once, not once a path (a syscall)."""
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
 
 
 def _excluded(relative: str, globs: Sequence[str]) -> bool:
@@ -79,6 +109,7 @@ def walk(directory: str, exclude_paths: Sequence[str], errors: list[str]) -> Ite
                 continue
             kind = document_kind(entry.name)
             if kind is not None:
-                yield Document(entry.path, kind)
+                yield Document(entry.path, kind, absolute(entry.path, cwd))
 
+    cwd = os.getcwd()
     yield from visit(directory, "")

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..inputs import open_sources
 from ..models import Target
+from ..sources import open_sources
 
 Signature = tuple[tuple[int, int, int] | None, ...]
 
