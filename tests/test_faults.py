@@ -273,7 +273,7 @@ async def test_retry_after_when_retries_run_out_reports_the_status(app: Served) 
     result = (await collect([url], options))[url]
     took = time.perf_counter() - started
     assert (result.status, result.attempts) == (429, 3)
-    assert_clear(result, ErrorKind.STATUS, "status 429 is not accepted")
+    assert_clear(result, ErrorKind.RATE_LIMITED, "still 429 Too Many Requests")
     assert 0.55 <= took < 0.6 + SLACK_S  # two waits, each capped at 0.3 s
 
 

@@ -76,28 +76,3 @@ def judge(result: CheckResult, fragment: str | None, anchors: Anchors | None) ->
         error_kind=ErrorKind.FRAGMENT,
         error=missing_message(fragment, where, anchors),
     )
-
-
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
-
-
-def page_anchors(
-    text: str, content_type: str | None, url: str, *, complete: bool
-) -> Anchors | None:
-    """The anchors of a fetched page by its ``Content-Type`` (a Markdown file served as
-    ``text/plain`` by its name), or None for a type without any (an image, a PDF, JSON).
-
-    Called in a thread: parsing a long page must not hold up the loop timing the checks.
-    """
-    media = (content_type or "").partition(";")[0].strip().lower()
-    path = urllib.parse.urlsplit(url).path.lower()
-    if media in HTML_TYPES:
-        from .extract import html_anchors  # loaded already by whoever read the documents
-
-        return Anchors(html_anchors(text), Dialect.HTML, complete)
-    if media in MARKDOWN_TYPES or (media == "text/plain" and path.endswith((".md", ".markdown"))):
-        from .extract import markdown_anchors
-
-        return Anchors(markdown_anchors(text), Dialect.MARKDOWN, complete)
-    return None

@@ -184,6 +184,21 @@ class History:
         flush()
         return stats
 
+    def fresh_successes(self, max_age_s: float, now: float | None = None) -> dict[str, CheckResult]:
+        """URL → its latest check, for each URL whose latest check (a request, not a cached
+        answer) was fine less than `max_age_s` ago: what ``--cache`` need not ask again."""
+        cutoff = (now or time.time()) - max_age_s
+        rows = self._db.execute(
+            f"SELECT {schema.RESULT_LIST} FROM results WHERE checked_at >= ?"
+            " AND NOT cached AND attempts > 0 ORDER BY checked_at, id",
+            (cutoff,),
+        )
+        latest: dict[str, CheckResult] = {}
+        for row in rows:
+            result = schema.result_from_row(row)
+            latest[result.url] = result
+        return {url: result for url, result in latest.items() if result.ok}
+
     def latest(self, max_age_s: float, now: float | None = None) -> RecordedRun | None:
         """The newest complete run if it finished less than `max_age_s` ago, else None."""
         cutoff = (now or time.time()) - max_age_s

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -40,6 +40,14 @@ class ErrorKind(enum.StrEnum):
     """A document's link to a local file (or directory) that does not exist."""
     FRAGMENT = "fragment"
     """The page or file exists, but not the ``#fragment`` the link points at."""
+    RATE_LIMITED = "rate_limited"
+    """Still 429 Too Many Requests after the retries: whether the URL is fine is unknown."""
+    BLOCKED = "blocked"
+    """A bot challenge answered instead of the page (a CDN's wall): unknown too."""
+
+
+UNVERIFIED_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.BLOCKED})
+"""Failures that say the server would not tell, not that the URL is broken (``--unverified``)."""
 
 
 class StatusRanges:
@@ -117,11 +125,17 @@ class Target:
     fragment: str | None = None
     """A document link's ``#fragment`` to find in the page (``--fragments``): `url` is then
     the page's URL without it, and the page's body is read for its anchors."""
+    page: int | None = None
+    """A web page (or sitemap) whose links are wanted, and its depth in the crawl (0: named
+    on the command line): it is fetched with GET and its body read (`crawl`)."""
 
     @property
     def key(self) -> object:
         """Lines with equal keys are checked once: the same URL with the same expectations.
-        Links to fragments of one page share a key: the page is fetched once for them all."""
+        Links to fragments of one page share a key: the page is fetched once for them all;
+        and so does a page the crawl reads with every link to it."""
+        if self.page is not None:
+            return (self.url, "page")
         if self.fragment is not None:
             return (self.url, "#")
         return self.url if self.expect is None else (self.url, self.expect)
@@ -152,6 +166,11 @@ class CheckResult:
     """Where a document's link starts on its `line` (1-based, in characters); None for lists."""
     skipped: bool = False
     """A link that is not checked (``mailto:``, ``tel:`` …): `ok`, never a failure."""
+    warning: bool = False
+    """Not `ok`, but only a warning: unverified (`UNVERIFIED_KINDS`) with ``--unverified warn``;
+    it does not fail the run."""
+    cached: bool = False
+    """Reported from the history (``--cache``): fine when last checked, not requested now."""
 
     FIELDS: ClassVar[tuple[str, ...]]
     """The field names in order: every output format's columns, and the database's."""
@@ -197,12 +216,15 @@ class Attempt:
     retry_after: float | None = None
     body_match: bool | None = None
     """Whether the body held the ``contains=`` text (None: not looked at)."""
-    body: str | None = None
-    """The decoded start of the body, for a link's ``#fragment`` (None: not read)."""
+    body: bytes | None = None
+    """The start of the body (its Content-Encoding undone), for a link's ``#fragment`` or a
+    page's links (None: not read)."""
     content_type: str | None = None
     """The response's ``Content-Type``, with `body`."""
     body_complete: bool = True
     """False when `body` stops at the limit, short of the end."""
+    wall: str | None = None
+    """Whose bot challenge answered instead of the page, and the evidence (``http.walls``)."""
     cert_expires: float | None = None
     """When the final server's TLS certificate expires (UNIX time), if its connection said."""
     probe_cert: bool = False
@@ -222,6 +244,10 @@ class Attempt:
             error_kind=ErrorKind.TOO_MANY_REDIRECTS,
             error=too_many_redirects_message(redirects),
         )
+
+
+Fetch = Callable[[str], Awaitable[Attempt]]
+"""One GET of a URL, its body read: what a crawl fetches beside the checks (robots.txt)."""
 
 
 def timeout_message(timeout: float) -> str:
@@ -252,6 +278,8 @@ class Summary:
 
     total: int = 0
     failed: int = 0
+    """Results not ok, warnings not counted."""
+    warnings: int = 0
     skipped: int = 0
     """Links that are not checked (``mailto:`` …): among the fine ones."""
     slowest: CheckResult | None = None
@@ -261,16 +289,20 @@ class Summary:
     @property
     def ok(self) -> int:
         """How many results were fine."""
-        return self.total - self.failed
+        return self.total - self.failed - self.warnings
 
     def add(self, result: CheckResult) -> None:
         """Count one more result."""
         self.total += 1
-        if not result.ok:
+        if result.warning:
+            self.warnings += 1
+        elif not result.ok:
             self.failed += 1
         elif result.skipped:
             self.skipped += 1
-        if result.status is not None and (
-            self.slowest is None or result.elapsed_ms > self.slowest.elapsed_ms
+        if (
+            result.status is not None
+            and not result.cached  # its time is an earlier run's
+            and (self.slowest is None or result.elapsed_ms > self.slowest.elapsed_ms)
         ):
             self.slowest = result

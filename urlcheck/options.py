@@ -87,6 +87,9 @@ class CheckOptions:
     """Trust only these CA certificates (PEM file) instead of the system's."""
     backoff: float = DEFAULT_BACKOFF
     retry_wait_max: float = DEFAULT_RETRY_WAIT_MAX
+    unverified: str = "fail"
+    """What a `rate_limited` or `blocked` answer is: ``fail``, or ``warn`` (not fine, but
+    not failing the run either)."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -101,6 +104,8 @@ class CheckOptions:
             raise ValueError("max_redirects must be 0 or more")
         if self.method not in ("head", "get"):
             raise ValueError("method must be 'head' or 'get'")
+        if self.unverified not in ("fail", "warn"):
+            raise ValueError("unverified must be 'fail' or 'warn'")
         # Checked here, once, for every door (the command line, the library, a worker):
         # a header with a line break would let a value inject headers of its own.
         if self.user_agent is not None:
@@ -148,6 +153,16 @@ class DocumentOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteOptions:
+    """Web pages named on the command line: whether the site they are on is walked."""
+
+    recursive: bool = False
+    max_depth: int = 3
+    """The named pages are depth 0; the links of a page at this depth are not followed."""
+    max_pages: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
 class FilterOptions:
     """Which URLs are checked at all: regular expressions on the URL as written."""
 
@@ -162,6 +177,8 @@ class HistoryOptions:
     db_path: str | None = None
     keep: float | None = None
     """Seconds of history kept (``--keep``); None keeps everything."""
+    cache: float | None = None
+    """Seconds a fine result stands for the URL without a new request (``--cache``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,10 @@ RESULT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
 )
 """(column, SQL type) of every `CheckResult` field, in `CheckResult.FIELDS` order."""
 assert len(RESULT_COLUMNS) == len(CheckResult.FIELDS)
+_BOOLEAN_FIELDS = tuple(
+    name for name, kind in typing.get_type_hints(CheckResult).items() if kind is bool
+)
+"""The fields SQLite keeps as 0 and 1."""
 
 
 def _results_table() -> str:
@@ -197,7 +201,8 @@ def _stored(value: object) -> object:
 def result_from_row(values: Sequence[Any]) -> CheckResult:
     """A result from its values in `RESULT_COLUMNS` order."""
     fields = dict(zip(CheckResult.FIELDS, values, strict=True))
-    fields["ok"] = bool(fields["ok"])
+    for name in _BOOLEAN_FIELDS:
+        fields[name] = bool(fields[name])
     if fields["error_kind"] is not None:
         fields["error_kind"] = ErrorKind(fields["error_kind"])
     return CheckResult(**fields)

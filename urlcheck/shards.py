@@ -145,6 +145,9 @@ class _Workers:
         ahead = self.options.concurrency * QUEUE_PER_WORKER
         async with contextlib.aclosing(each_in_thread(lines, ahead)) as items:
             async for item in items:
+                if isinstance(item, CheckResult):  # answered from the history (--cache)
+                    await self.results.put([item])
+                    continue
                 if isinstance(item, Target) and item.problem is not None:
                     await self.results.put([invalid_result(item)])
                     continue

@@ -1,5 +1,5 @@
-"""The options of links in documents (and, with them, which URLs a run leaves out): a
-panel of `panels.OPTIONS`, in a room of its own."""
+"""The options of links in documents (and, with them, which URLs a run leaves out) and of
+web pages and their sites: two panels of `panels.OPTIONS`, in a room of their own."""
 
 from __future__ import annotations
 
@@ -70,6 +70,43 @@ DOCUMENTS: tuple[str, list[click.Option]] = (
                 "Also check the #fragment of a document's remote links: GET the page and"
                 " look for the id (a local file's fragments are always checked)."
             ),
+        ),
+    ],
+)
+
+SITE: tuple[str, list[click.Option]] = (
+    "Site",
+    [
+        click.Option(
+            ["--recursive", "-r"],
+            is_flag=True,
+            show_envvar=True,
+            help=(
+                "For a page named as FILE (an http(s) URL): also read the HTML pages of its"
+                " site that it links to, and theirs, down to --max-depth, robots.txt"
+                " honoured; links to other sites are checked, not followed."
+            ),
+        ),
+        click.Option(
+            ["--max-depth"],
+            type=click.IntRange(0, 100),
+            default=3,
+            show_default=True,
+            metavar="N",
+            show_envvar=True,
+            help=(
+                "With --recursive: the named pages are depth 0; the links of a page at"
+                " depth N are checked, not followed."
+            ),
+        ),
+        click.Option(
+            ["--max-pages"],
+            type=click.IntRange(1, 10_000_000),
+            default=10_000,
+            show_default=True,
+            metavar="N",
+            show_envvar=True,
+            help="With --recursive: read at most N pages; links past them are still checked.",
         ),
     ],
 )

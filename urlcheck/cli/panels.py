@@ -23,7 +23,7 @@ from ..options import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from .links import DOCUMENTS
+from .links import DOCUMENTS, SITE
 from .params import (
     DurationType,
     HeaderType,
@@ -112,9 +112,9 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                 default=DEFAULT_METHOD,
                 show_envvar=True,
                 help=(
-                    "head: HEAD, then GET when HEAD gets a status >= 400, a protocol error or a "
-                    "dropped connection. get: GET only. No body is downloaded (only a line's "
-                    "contains= reads its first 64 KiB)."
+                    "head: HEAD, then GET when HEAD gets a status >= 400, a protocol error or a"
+                    " dropped connection. get: GET only. No body is downloaded (only a line's"
+                    " contains= reads its first 64 KiB)."
                 ),
             ),
             click.Option(
@@ -143,9 +143,20 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                     "A URL slower than this (the whole check) fails as slow; a line's max-ms= wins."
                 ),
             ),
+            click.Option(
+                ["--unverified"],
+                type=click.Choice(["fail", "warn"], case_sensitive=False),
+                default="fail",
+                show_envvar=True,
+                help=(
+                    "What a URL is that stays rate_limited (429 after the retries) or blocked"
+                    " (a bot challenge): fail, or warn (listed, not fine, not failing the run)."
+                ),
+            ),
         ],
     ),
     DOCUMENTS,
+    SITE,
     (
         "TLS",
         [
@@ -242,6 +253,18 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                 metavar="DURATION",
                 show_envvar=True,
                 help="With --db: delete history older than this, e.g. 30d, 12h, 2w.",
+            ),
+            click.Option(
+                ["--cache"],
+                type=DurationType(),
+                default=None,
+                metavar="DURATION",
+                show_envvar=True,
+                help=(
+                    "With --db: a URL whose latest check was fine less than DURATION ago is"
+                    " reported from the history (cached), without a request; failures are"
+                    " always checked again."
+                ),
             ),
             click.Option(
                 ["--down-after"],

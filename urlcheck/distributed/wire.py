@@ -49,6 +49,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "ca_bundle": _optional(str),
     "backoff": float,
     "retry_wait_max": float,
+    "unverified": str,
 }
 
 
@@ -57,6 +58,8 @@ def options_to_wire(options: CheckOptions) -> Wire:
     data = {name: getattr(options, name) for name in _OPTIONS}
     data["accept"] = str(options.accept)
     data["headers"] = [list(pair) for pair in options.headers]
+    if options.unverified == "fail":
+        del data["unverified"]  # the default: options stay readable by older workers
     return data
 
 
@@ -132,6 +135,8 @@ _RESULT: dict[str, Callable[[Any], Any]] = {
     "id": str,
     "column": _optional(int),
     "skipped": bool,
+    "warning": bool,
+    "cached": bool,
 }
 assert set(_RESULT) == set(CheckResult.FIELDS), "every result field travels"
 

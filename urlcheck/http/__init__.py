@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..models import Attempt, ErrorKind, Target
@@ -27,6 +28,7 @@ from .body import decode_text
 from .certs import CertProbe, days_until
 from .config import (
     body_limit,
+    body_types,
     has_proxies,
     proxy_for,
     request_headers,
@@ -35,6 +37,7 @@ from .config import (
 )
 from .deadlines import CheckClock, Deadlines
 from .redirects import REDIRECT_STATUSES, credentials, next_hop
+from .walls import challenge
 
 if TYPE_CHECKING:
     import aiohttp
@@ -81,6 +84,7 @@ class Client:
         """`method` to the target's URL, its redirects followed; never raises for a server's
         fault (that is the attempt's `error_kind`)."""
         limit = body_limit(target, method)
+        types = body_types(target)
         url = target.parsed or parse_url(target.url)[0]  # a worker's targets come unparsed
         if url is None:
             clock.request_starts()
@@ -92,12 +96,12 @@ class Client:
         while True:
             if self._through_aiohttp(url):
                 clock.request_starts()
-                attempt = await self._aiohttp(url, method, limit, redirects, private)
+                attempt = await self._aiohttp(url, method, (limit, types), redirects, private)
                 return _read_body(attempt, target, limit)
             bare, authorization = credentials(url)
             try:
                 response = await self._lean_request(
-                    bare, method, clock, private, authorization, limit
+                    bare, method, clock, private, authorization, (limit, types)
                 )
             except failures.Failed as failed:
                 return _failed(method, failed, redirects, bare)
@@ -110,9 +114,11 @@ class Client:
                 retry_after=retry_after_seconds(response.retry_after),
                 cert_expires=response.cert_not_after,
             )
-            if response.body is not None:
+            # Any status: AWS WAF's challenge, for one, comes as a 202.
+            answer.wall = _wall(response.status, response.headers, response.body)
+            if response.body is not None and limit:
                 answer.content_type = response.headers.get("content-type")
-                answer.body = decode_text(response.body, answer.content_type)
+                answer.body = response.body
                 answer.body_complete = len(response.body) < limit
                 _read_body(answer, target, limit)
             location = response.location
@@ -138,7 +144,7 @@ class Client:
         clock: CheckClock,
         private: bool,
         authorization: str | None,
-        body_limit: int,
+        body: tuple[int, frozenset[str] | None],
     ) -> Response:
         lean = self.lean
         assert lean is not None
@@ -158,13 +164,19 @@ class Client:
                 method,
                 private=private,
                 authorization=authorization,
-                body_limit=body_limit,
+                body_limit=body[0],
+                body_types=body[1],
             )
         finally:
             lean.release(host)
 
     async def _aiohttp(
-        self, url: URL, method: str, limit: int, redirects: int, private: bool
+        self,
+        url: URL,
+        method: str,
+        body: tuple[int, frozenset[str] | None],
+        redirects: int,
+        private: bool,
     ) -> Attempt:
         from .aio import create_session, request  # imported already, see __init__
 
@@ -175,7 +187,8 @@ class Client:
             url,
             method,
             self._options,
-            body_limit=limit,
+            body_limit=body[0],
+            body_types=body[1],
             redirects_before=redirects,
             private=private,
         )
@@ -201,15 +214,21 @@ class Client:
             await self._session.close()
 
 
+def _wall(status: int, headers: Mapping[str, str], body: bytes | None) -> str | None:
+    """Whose bot challenge a response is, with the evidence, or None (`walls`)."""
+    wall = challenge(status, headers, body)
+    return None if wall is None else f"{wall.vendor}: {wall.evidence}"
+
+
 def _read_body(attempt: Attempt, target: Target, limit: int) -> Attempt:
     """What the check wanted of the body it read: the ``contains=`` match; the page itself
-    only for a link's ``#fragment`` (its anchors are read later, off the loop)."""
+    only for a link's ``#fragment`` or a page's links (read later, off the loop)."""
     if attempt.body is None:
         return attempt
     contains = target.expect.contains if target.expect is not None else None
     if contains is not None:
-        attempt.body_match = contains in attempt.body
-    if target.fragment is None:
+        attempt.body_match = contains in decode_text(attempt.body, attempt.content_type)
+    if target.fragment is None and target.page is None:
         attempt.body = None
     return attempt
 

@@ -21,10 +21,11 @@ from ..models import Attempt, ErrorKind
 from ..options import CheckOptions
 from ..urls import mask_url
 from . import failures
-from .body import decode_text
+from .body import BodyReader
 from .config import proxy_for, retry_after_seconds, session_headers, ssl_context
 from .protocol import MAX_HEAD_BYTES, MAX_LINE
 from .redirects import PRIVATE_HEADERS
+from .walls import SNIFF_BYTES, SNIFF_STATUSES, challenge
 
 
 def classify(exc: BaseException) -> failures.Failed:
@@ -76,9 +77,9 @@ def classify(exc: BaseException) -> failures.Failed:
     )
 
 
-async def read_head_of_body(resp: aiohttp.ClientResponse, limit: int) -> tuple[str, bool]:
-    """The first `limit` bytes of a body, decoded (undecodable bytes replaced), and whether
-    that was all of it."""
+async def read_head_of_body(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The first `limit` bytes of a body (its Content-Encoding undone), and whether that was
+    all of it."""
     chunks: list[bytes] = []
     size = 0
     while size < limit:
@@ -88,7 +89,7 @@ async def read_head_of_body(resp: aiohttp.ClientResponse, limit: int) -> tuple[s
         chunks.append(chunk)
         size += len(chunk)
     complete = size < limit or resp.content.at_eof()
-    return decode_text(b"".join(chunks), resp.headers.get("Content-Type")), complete
+    return b"".join(chunks), complete
 
 
 async def request(
@@ -98,11 +99,12 @@ async def request(
     options: CheckOptions,
     *,
     body_limit: int = 0,
+    body_types: frozenset[str] | None = None,
     redirects_before: int = 0,
     private: bool = True,
 ) -> Attempt:
     """One request with redirects followed; the first `body_limit` bytes of the body read
-    (decoded) into the attempt's `body`, when not 0.
+    into the attempt's `body`, when not 0 and the body's type is one of `body_types`.
 
     `redirects_before`: redirects already followed to reach `url` (by the lean client); they
     count against ``--max-redirects`` and in the result. `private`: send the private
@@ -135,9 +137,15 @@ async def request(
                 redirects=redirects_before + followed,
                 retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
             )
-            if body_limit:
+            if body_limit and BodyReader(0, None, body_types).wants(resp.content_type):
                 attempt.content_type = resp.headers.get("Content-Type")
                 attempt.body, attempt.body_complete = await read_head_of_body(resp, body_limit)
+            head = attempt.body
+            if head is None and method == "GET" and resp.status in SNIFF_STATUSES:
+                head, _ = await read_head_of_body(resp, SNIFF_BYTES)
+            headers = {name.lower(): resp.headers[name] for name in resp.headers}
+            wall = challenge(resp.status, headers, head)  # any status: AWS's comes as a 202
+            attempt.wall = None if wall is None else f"{wall.vendor}: {wall.evidence}"
             return attempt
     except asyncio.CancelledError:
         raise

@@ -10,10 +10,14 @@ class BodyReader:
     """Collects at most `limit` bytes of a body's content, decoding ``Content-Encoding``
     gzip and deflate (what the requests offer); any other encoding is kept as it came."""
 
-    __slots__ = ("_decoder", "_parts", "_raw_deflate", "limit", "size")
+    __slots__ = ("_decoder", "_parts", "_raw_deflate", "limit", "size", "types")
 
-    def __init__(self, limit: int, encoding: str | None) -> None:
+    def __init__(
+        self, limit: int, encoding: str | None, types: frozenset[str] | None = None
+    ) -> None:
         self.limit = limit
+        self.types = types
+        """The media types whose body is wanted (None: any); see `wants`."""
         self.size = 0
         self._parts: list[bytes] = []
         coding = (encoding or "").strip().lower()
@@ -27,6 +31,11 @@ class BodyReader:
             self._raw_deflate = True
         else:
             self._decoder = None
+
+    def wants(self, content_type: str) -> bool:
+        """Whether a body of this ``Content-Type`` is to be read at all."""
+        types = self.types
+        return types is None or content_type.partition(";")[0].strip().lower() in types
 
     @property
     def full(self) -> bool:

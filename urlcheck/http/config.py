@@ -22,10 +22,32 @@ PAGE_LIMIT = 8 * 1024 * 1024
 no other check reads a body."""
 
 
+START_LIMIT = 50 * 1024 * 1024
+"""Bytes read of a page or sitemap named on the command line: a sitemap may be this big."""
+
+
+READABLE_TYPES = frozenset(
+    {
+        *("text/html", "application/xhtml+xml", "text/markdown", "text/x-markdown"),
+        *("text/plain", "application/xml", "text/xml", "application/rss+xml"),
+        *("application/gzip", "application/x-gzip", "application/octet-stream", ""),
+    }
+)
+"""What a page's links or a fragment's anchors are read from: markup, text, and gzip or an
+untyped body (a sitemap); an image, a PDF or a video is never downloaded for them."""
+
+
+def body_types(target: Target) -> frozenset[str] | None:
+    """The media types whose body a check of `target` reads (None: any, for ``contains=``)."""
+    return READABLE_TYPES if target.page is not None or target.fragment is not None else None
+
+
 def body_limit(target: Target, method: str) -> int:
     """How much of the body a check of `target` reads with `method` (0: none)."""
     if method != "GET":
         return 0
+    if target.page is not None:
+        return START_LIMIT if target.page == 0 else PAGE_LIMIT
     if target.fragment is not None:
         return PAGE_LIMIT
     return BODY_LIMIT if target.expect is not None and target.expect.contains else 0

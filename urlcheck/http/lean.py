@@ -132,12 +132,14 @@ class LeanPool:
         private: bool = True,
         authorization: str | None = None,
         body_limit: int = 0,
+        body_types: frozenset[str] | None = None,
     ) -> Response:
         """Send `method` to `url` and return the response, or raise `failures.Failed`.
 
         `host` is `url`'s, from `acquire`. `private`: send the private headers too.
         `authorization`: an ``Authorization`` value of the request's own (from the URL).
-        `body_limit`: read up to that many bytes of the body (decoded). Cancelling it (a
+        `body_limit`: read up to that many bytes of the body (decoded), when its type is
+        one of `body_types` (None: any). Cancelling it (a
         deadline) closes the connection under way.
         """
         head = method == "HEAD"
@@ -147,7 +149,9 @@ class LeanPool:
             try:
                 if conn is None:
                     conn = await self._connect(host.key)
-                return await conn.send(data, head=head, body_limit=body_limit)
+                return await conn.send(
+                    data, head=head, body_limit=body_limit, body_types=body_types
+                )
             except Stale:
                 conn = None  # the server had closed the idle connection: once more, anew
             except BaseException:

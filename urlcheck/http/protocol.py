@@ -21,6 +21,7 @@ import httptools
 
 from . import failures
 from .body import BodyReader
+from .walls import SNIFF_BYTES, SNIFF_STATUSES, WALL_HEADERS
 
 MAX_LINE = 100 * 1024
 """Longest status line or header line accepted (curl's CURL_MAX_HTTP_HEADER)."""
@@ -30,6 +31,7 @@ STATUS_RANGE = range(100, 1000)
 """Status codes a response may have: three digits, from 100 (curl and aiohttp read so)."""
 KEPT_HEADERS = frozenset(
     {
+        *(name.encode("ascii") for name in WALL_HEADERS),
         b"retry-after",
         b"location",
         b"uri",
@@ -163,11 +165,20 @@ class Connection(asyncio.Protocol):
 
     # the pool's side
 
-    def send(self, data: bytes, *, head: bool, body_limit: int = 0) -> asyncio.Future[Response]:
-        """Write one request; the future gets the response or `failures.Failed`."""
+    def send(
+        self,
+        data: bytes,
+        *,
+        head: bool,
+        body_limit: int = 0,
+        body_types: frozenset[str] | None = None,
+    ) -> asyncio.Future[Response]:
+        """Write one request; the future gets the response or `failures.Failed`. The first
+        `body_limit` bytes of the body are read, when its type is one of `body_types`."""
         assert self.transport is not None
         self.requests += 1
-        self._expect(head=head, body=BodyReader(body_limit, None) if body_limit else None)
+        body = BodyReader(body_limit, None, body_types) if body_limit else None
+        self._expect(head=head, body=body)
         parser = httptools.HttpResponseParser(self)
         parser.set_dangerous_leniencies(
             lenient_headers=True,
@@ -309,11 +320,19 @@ class Connection(asyncio.Protocol):
         self.headers_done = True
         # Asked now: once the message is complete, llhttp has reset what this reads.
         self.keep_alive = status != 101 and parser.should_keep_alive()
+        if self.body is None and not self.head and status in SNIFF_STATUSES:
+            # A status bot walls come with: the head of the body tells a wall from the
+            # site's own answer (`walls`); it is read for that alone.
+            self.body = BodyReader(SNIFF_BYTES, None)
         if self.body is not None:
-            self.body = BodyReader(
-                self.body.limit,
-                self.headers.get(b"content-encoding", b"").decode("latin-1"),
-            )
+            content_type = self.headers.get(b"content-type", b"").decode("latin-1")
+            if not self.body.wants(content_type):
+                self.body = None  # an image, say, for a page's links: answer with the head
+            else:
+                self.body = BodyReader(
+                    self.body.limit,
+                    self.headers.get(b"content-encoding", b"").decode("latin-1"),
+                )
 
     def on_body(self, body: bytes) -> None:
         self.body_seen = True

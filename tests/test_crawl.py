@@ -1,0 +1,177 @@
+"""Pages and sites through the real command: ``urlcheck URL`` reads a page or a sitemap,
+``--recursive`` walks its site. Against the generated site of tests/site.py served on
+127.0.0.1 (a second one as the other origin), whose facts say what must be found.
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from .faults import run_urlcheck
+from .servers import SERVED, Served, serve_app
+from .site import GONE, ROBOTS, SITEMAP_INDEX, Kind, Site, build_site, request_counts, site_app
+
+pytest.importorskip("protego", reason="the site extra is not installed")
+pytest.importorskip("defusedxml", reason="the site extra is not installed")
+
+BASE = ("--retries", "0", "--timeout", "5", "--format", "jsonl")
+
+
+@pytest.fixture(scope="module")
+def other() -> Iterator[Served]:
+    with serve_app(site_app(build_site(20, seed=2))) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def site(other: Served) -> Site:
+    return build_site(200, seed=1, origin2=other.url(""))
+
+
+@pytest.fixture
+def served(site: Site) -> Iterator[Served]:
+    with serve_app(site_app(site)) as running:
+        yield running
+
+
+def crawl(*args: str) -> tuple[int, list[dict[str, Any]], str]:
+    proc = run_urlcheck(*BASE, *args, timeout=120)
+    return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
+
+
+def gets(served: Served) -> collections.Counter[str]:
+    return collections.Counter(path for method, path, _ in served.log if method == "GET")
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+def test_a_crawl_reads_each_page_within_depth_once_and_checks_their_links(
+    site: Site, served: Served, other: Served, depth: int
+) -> None:
+    other.log.clear()
+    code, rows, stderr = crawl("--recursive", "--max-depth", str(depth), served.url("/"))
+    assert code == 1, stderr
+    read = site.within(depth)
+    fetched = gets(served)
+    assert {path for path in fetched if path in site.pages} >= read
+    counts = request_counts(served)
+    assert counts[ROBOTS] == 1, "read once, and asked of every link on the site"
+    for path in read:
+        # A page is fetched once; a redirect's target may be fetched once more, to know
+        # where the redirect ends.
+        assert counts[path] <= (2 if path in site.redirects.values() else 1), path
+    assert not any(path.startswith("/private/") for path in counts), "robots.txt honoured"
+
+    links = [link for path in sorted(read) for link in site.pages[path].links]
+    assert len(rows) == len(links) + 1, "a row for every link of every page read, and /"
+    origin = served.url("")
+    by_place = {(row["file"], row["line"], row["column"]): row for row in rows}
+    for link in links:
+        row = by_place[(origin + link.page, link.line, link.column)]
+        assert row["url"] == link.written(origin)
+        if link.kind is Kind.PRIVATE:
+            assert row["skipped"], "disallowed: never requested, a skipped row"
+        elif link.kind is Kind.MAILTO:
+            assert row["skipped"]
+        elif link.status == 404:
+            assert row["error_kind"] == "status", link
+        else:
+            assert row["ok"], (link, row)
+    # Links elsewhere are checked, never read: HEAD, and GET only after a HEAD that failed.
+    asked = [(method, path) for method, path, _ in other.log]
+    assert ("GET", ROBOTS) not in asked
+    assert {path for method, path in asked if method == "GET"} <= {GONE}
+
+
+def test_fragments_are_found_on_the_pages_read(site: Site, served: Served) -> None:
+    code, rows, _ = crawl("--recursive", "--max-depth", "1", "--fragments", served.url("/"))
+    assert code == 1
+    origin = served.url("")
+    read = site.within(1)
+    wanted = {
+        (origin + link.page, link.line, link.column)
+        for path in read
+        for link in site.pages[path].links
+        if link.fragment_found is False and link.kind is Kind.PAGE
+    }
+    found = {
+        (row["file"], row["line"], row["column"]) for row in rows if row["error_kind"] == "fragment"
+    }
+    assert wanted
+    assert found == wanted
+
+
+def test_max_pages_reads_no_more(site: Site, served: Served) -> None:
+    code, rows, _ = crawl("--recursive", "--max-depth", "5", "--max-pages", "10", served.url("/"))
+    assert code == 1
+    pages_read = {path for path in gets(served) if path in site.pages}
+    assert len(pages_read) <= 10
+    assert len({row["file"] for row in rows}) <= 11, "links of 10 pages, and the command line"
+
+
+def test_a_sitemap_index_gives_every_page_it_lists(site: Site, served: Served) -> None:
+    code, rows, stderr = crawl(served.url(SITEMAP_INDEX))
+    assert code == 0, stderr
+    listed = {row["url"] for row in rows if row["file"] != "<command line>"}
+    origin = served.url("")
+    sitemaps = {origin + name for name in site.sitemaps if name != SITEMAP_INDEX}
+    assert listed == {origin + path for path in site.sitemap_urls} | sitemaps
+    assert {row["file"] for row in rows} >= {served.url(SITEMAP_INDEX)}
+    counts = request_counts(served)
+    assert all(counts[name] == 1 for name in site.sitemaps), "each sitemap read once"
+
+
+def test_without_recursive_a_page_is_read_and_nothing_followed(site: Site, served: Served) -> None:
+    code, rows, _ = crawl(served.url("/"))
+    assert code in (0, 1)
+    assert len(rows) == len(site.pages["/"].links) + 1
+    assert [path for path in gets(served) if path in site.pages] == ["/"]
+    assert request_counts(served)[ROBOTS] == 0, "no crawl, no robots.txt"
+
+
+def hostile_app() -> web.Application:
+    """Sitemaps no parser should swallow, and a plain one."""
+    bomb = gzip.compress(b"<urlset>" + b" " * (200 * 1024 * 1024) + b"</urlset>", 9)
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&lol2;</loc>'
+        b"</url></urlset>"
+    )
+
+    async def serve(request: web.Request) -> web.Response:
+        request.app[SERVED].log.append((request.method, request.path, dict(request.headers)))
+        name = request.match_info["name"]
+        if name == "bomb.xml.gz":
+            return web.Response(body=bomb, content_type="application/gzip")
+        if name == "laughs.xml":
+            return web.Response(body=laughs, content_type="application/xml")
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_route("*", "/{name}", serve)
+    return app
+
+
+def test_hostile_sitemaps_fail_alone_with_one_line(
+    tmp_path: Path, site: Site, served: Served
+) -> None:
+    with serve_app(hostile_app()) as hostile:
+        code, rows, stderr = crawl(
+            hostile.url("/bomb.xml.gz"), hostile.url("/laughs.xml"), served.url("/")
+        )
+    lines = stderr.splitlines()
+    assert len(lines) == 2, stderr
+    assert all(line.startswith("urlcheck: error: ") for line in lines)
+    assert "Traceback" not in stderr
+    assert code == 1
+    assert len([row for row in rows if row["file"] == served.url("/")]) == len(
+        site.pages["/"].links
+    ), "the good page is read all the same"

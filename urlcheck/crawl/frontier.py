@@ -1,0 +1,267 @@
+"""The pages and sitemaps a run reads from the web, and the links they give: what
+`check_urls` checks next (the `checker.Crawl` it takes).
+
+- A URL named on the command line is a page (depth 0), fetched with GET and read by its type
+  (`pages`): an HTML page's links are checked, a sitemap's ``<loc>``s too, and a sitemap
+  index's sitemaps are read in turn.
+- With ``--recursive``, same-origin HTML pages found are read too, down to ``--max-depth``
+  (the links of a page at that depth are checked, not followed), ``--max-pages`` at most.
+  The origins walked are the named URLs' and where they redirect. Links elsewhere are
+  checked, never followed.
+- Every URL is known by one spelling (`urls.normalize_url`), so each page is fetched
+  exactly once, and a page that is also a link is the same request (one key in
+  `dedup.Duplicates`). A depth is released only when the one above it is read: a page is
+  never first met as a mere link deeper down and fetched again when found higher up.
+- robots.txt rules every origin walked (`robots`): a disallowed URL found there is never
+  requested and is a skipped row. The named URLs themselves are always fetched.
+- A URL whose path names a file that is not a page (``.png``, ``.pdf`` …) is checked as a
+  link, never read; a page's body is read only when it is markup or text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+import urllib.parse
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..models import CheckResult, ErrorKind, Target
+from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
+
+if TYPE_CHECKING:
+    from ..models import Fetch
+    from ..pages import Page, PageLink
+    from .robots import Robots
+
+DEFAULT_MAX_DEPTH = 3
+DEFAULT_MAX_PAGES = 10_000
+COMMAND_LINE = "<command line>"
+"""The `file` of a result for a URL named on the command line."""
+NOT_PAGES = frozenset(
+    {
+        *(".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp", ".tif"),
+        *(".tiff", ".css", ".js", ".mjs", ".map", ".json", ".pdf", ".zip", ".gz", ".tgz"),
+        *(".bz2", ".xz", ".7z", ".rar", ".tar", ".mp3", ".mp4", ".m4a", ".webm", ".ogg"),
+        *(".wav", ".mov", ".avi", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".exe", ".dmg"),
+        *(".iso", ".apk", ".deb", ".rpm", ".whl", ".csv", ".doc", ".docx", ".xls", ".xlsx"),
+        *(".ppt", ".pptx"),
+    }
+)
+"""Path endings of files that are no pages: checked as links, never downloaded to be read."""
+
+
+@dataclass
+class CrawlSettings:
+    """What a run asks of the web pages it reads."""
+
+    recursive: bool = False
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_pages: int = DEFAULT_MAX_PAGES
+    fragments: bool = False
+    keep: Callable[[str], bool] | None = None
+
+
+_WAKE = object()
+
+
+@dataclass
+class Crawler:
+    """The web inputs of a run: the URLs named, and what reading them finds."""
+
+    starts: list[str]
+    settings: CrawlSettings = field(default_factory=CrawlSettings)
+    errors: list[str] = field(default_factory=list)
+    pages: int = 0
+    """Pages (and sitemaps) taken to be read so far."""
+    _queue: asyncio.Queue[object] | None = None
+    _pending: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    """Depth → pages taken at that depth and not read yet."""
+    _held: dict[int, list[Target]] = field(default_factory=lambda: defaultdict(list))
+    """Depth → pages found, waiting until the depth above is read."""
+    _known: dict[str, int] = field(default_factory=dict)
+    """Every URL taken as a page (normalized) → its depth."""
+    _origins: set[str] = field(default_factory=set)
+    _read: set[str] = field(default_factory=set)
+    """The pages whose links were taken, by their final URL: a redirect to one of them
+    (fetched again, to know where it ends) gives its links no second time."""
+    _robots: Robots | None = None
+    _fetch: Fetch | None = None
+
+    def __post_init__(self) -> None:
+        if self.settings.recursive:
+            import protego  # noqa: F401 - now, not on the loop that times the checks
+
+    def attach(self, fetch: Fetch) -> None:
+        """The run's way to fetch robots.txt (see `checker.Crawl`)."""
+        self._fetch = fetch
+
+    async def __aiter__(self) -> AsyncIterator[Target | CheckResult]:
+        self._queue = asyncio.Queue()
+        for number, start in enumerate(self.starts, start=1):
+            yield self._start(start, number)
+        while self._busy():
+            item = await self._queue.get()
+            if item is not _WAKE:
+                assert isinstance(item, Target | CheckResult)
+                yield item
+
+    def _busy(self) -> bool:
+        assert self._queue is not None
+        return not self._queue.empty() or any(self._pending.values()) or any(self._held.values())
+
+    def _start(self, url: str, number: int) -> Target:
+        """A URL named on the command line: a page at depth 0, whatever its origin."""
+        normalized = normalize_url(url)
+        parsed, problem = parse_url(url)
+        target = Target(
+            url=normalized if problem is None else url,
+            display=mask_url(url),
+            source=COMMAND_LINE,
+            line=number,
+            parsed=None,
+            problem=None if problem is None else f"{COMMAND_LINE}:{number}: {problem}",
+        )
+        if problem is not None or parsed is None:
+            return target
+        self._origins.add(origin_of(normalized))
+        self._take(normalized, 0)
+        return Target(
+            url=normalized, display=target.display, source=COMMAND_LINE, line=number, page=0
+        )
+
+    def _take(self, normalized: str, depth: int) -> None:
+        self._known[normalized] = depth
+        self._pending[depth] += 1
+        self.pages += 1
+
+    async def read(self, target: Target, result: CheckResult, page: Page | None) -> None:
+        """A page was fetched: queue its links (see `checker.Crawl`)."""
+        assert self._queue is not None
+        assert target.page is not None
+        depth = target.page
+        try:
+            if page is None or not result.ok:
+                return
+            if page.error is not None:
+                self.errors.append(page.error)
+            final = normalize_url(result.final_url) if result.final_url else target.url
+            if depth == 0 and self.settings.recursive:
+                self._origins.add(origin_of(final))
+            elif depth > 0 and page.kind == "html" and origin_of(final) not in self._origins:
+                return  # it redirected off the site: a link that works, not a page of it
+            if final in self._read:
+                return
+            self._read.add(final)
+            where = result.final_url or target.display
+            # A sitemap index lists sitemaps, read at its own depth; any other page's
+            # links are one deeper.
+            index = page.kind == "sitemapindex"
+            for link in page.links:
+                item = await self._link(link, where, depth if index else depth + 1, index)
+                if item is not None:
+                    self._queue.put_nowait(item)
+        finally:
+            self._pending[depth] -= 1
+            if not self._pending[depth]:
+                self._release(depth + 1)
+            self._queue.put_nowait(_WAKE)
+
+    def _release(self, depth: int) -> None:
+        """The pages found at `depth`, now that every page above them is read."""
+        assert self._queue is not None
+        for held in self._held.pop(depth, ()):
+            self._queue.put_nowait(held)
+
+    async def _link(
+        self, link: PageLink, where: str, depth: int, sitemap: bool
+    ) -> Target | CheckResult | None:
+        """What a link found at `where` becomes: a target, a skipped row, or None (left
+        out by ``--exclude``)."""
+        keep = self.settings.keep
+        if keep is not None and not keep(link.written):
+            return None
+        shown = mask_link(link.written)
+        if link.url is None:
+            if link.scheme:
+                return self._row(
+                    where, link, shown, skipped=f"{link.scheme}: links are not checked"
+                )
+            return self._row(where, link, shown, problem=f"{link.written!r} is no URL")
+        normalized = normalize_url(link.url)
+        origin = origin_of(normalized)
+        walked = self.settings.recursive and origin in self._origins
+        if walked and not await self._allowed(origin, normalized):
+            return self._row(where, link, shown, skipped="disallowed by robots.txt")
+        fragment = link.fragment if self.settings.fragments and link.fragment else None
+        target = Target(
+            url=normalized,
+            display=shown,
+            source=where,
+            line=link.line,
+            column=link.column,
+            fragment=fragment,
+        )
+        known = self._known.get(normalized)
+        if known is not None:  # a page taken already: the same request answers it
+            return _as_page(target, known)
+        if sitemap or (walked and depth <= self.settings.max_depth and _may_be_page(normalized)):
+            if self.pages >= self.settings.max_pages:
+                return target
+            self._take(normalized, depth)
+            page_target = _as_page(target, depth)
+            if self._pending.get(depth - 1):  # the depth above is still being read
+                self._held[depth].append(page_target)
+                return None
+            return page_target
+        return target
+
+    async def _allowed(self, origin: str, url: str) -> bool:
+        if self._robots is None:
+            from .robots import Robots
+
+            assert self._fetch is not None, "attach() comes first"
+            self._robots = Robots(self._fetch)
+        return await self._robots.allows(origin, url)
+
+    def _row(
+        self,
+        where: str,
+        link: PageLink,
+        shown: str,
+        *,
+        skipped: str | None = None,
+        problem: str | None = None,
+    ) -> CheckResult:
+        return CheckResult(
+            url=shown,
+            line=link.line,
+            ok=problem is None,
+            reason=skipped,
+            error_kind=None if problem is None else ErrorKind.INVALID_URL,
+            error=problem,
+            file=where,
+            id=line_id(where, link.written),
+            column=link.column,
+            skipped=skipped is not None,
+        )
+
+
+def _as_page(target: Target, depth: int) -> Target:
+    return Target(
+        url=target.url,
+        display=target.display,
+        source=target.source,
+        line=target.line,
+        column=target.column,
+        fragment=target.fragment,
+        page=depth,
+    )
+
+
+def _may_be_page(url: str) -> bool:
+    """Whether `url`'s path could be a page (not a file type that never is)."""
+    path = urllib.parse.urlsplit(url).path
+    return posixpath.splitext(path)[1].lower() not in NOT_PAGES
