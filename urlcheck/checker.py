@@ -26,6 +26,7 @@ from .inputs import to_target
 from .models import UNVERIFIED_KINDS, Attempt, CheckResult, ErrorKind, Fetch, StatusRanges, Target
 from .options import CheckOptions
 from .pages import Page, read_page
+from .schedule import LOOKAHEAD_PER_WORKER, HostQueue
 from .streams import cancel_and_drain, each_in_thread
 from .urls import line_id, mask_url, scrub, secrets_in
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from .fragments import Anchors
 
 QUEUE_PER_WORKER = 2
-"""Targets read ahead per worker: enough to keep workers busy, few enough to stay flat."""
+"""Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
 
 _RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.REFUSED, ErrorKind.DISCONNECTED})
 _FALLBACK_KINDS = frozenset({ErrorKind.PROTOCOL, ErrorKind.DISCONNECTED})
@@ -279,9 +280,11 @@ async def check_urls(
     With a `crawl`, its targets are checked too, and every page target's result and body
     go back to it (`Crawl.read`), which gives the page's links as more targets.
 
-    A bounded pool of workers pulls from a short queue, so memory stays flat however long
-    the list; every target yields exactly one result, and a URL listed twice is requested
-    once. To answer a later duplicate, a result is kept for the whole run, unless
+    A bounded pool of workers pulls from a bounded queue (`schedule.HostQueue`: a worker
+    is handed only a URL whose host has a free place), so memory stays flat however long
+    the list and no worker waits for a busy host while another host's URL waits; every
+    target yields exactly one result, and a URL listed twice is requested once. To answer
+    a later duplicate, a result is kept for the whole run, unless
     `may_repeat` (see `scan.scan_sources`) says its URL is not listed again. With a
     caller's aiohttp `session`, every request goes through it. Close the generator
     (``contextlib.aclosing``) to stop early: in-flight checks are cancelled and every
@@ -289,7 +292,7 @@ async def check_urls(
     """
     options = options or CheckOptions()
     client = Client(options, session)
-    todo: asyncio.Queue[Target | None] = asyncio.Queue(options.concurrency * QUEUE_PER_WORKER)
+    todo = HostQueue(options.per_host, options.concurrency * LOOKAHEAD_PER_WORKER)
     results: asyncio.Queue[CheckResult | Decided | None] = asyncio.Queue(options.concurrency * 4)
     duplicates = Duplicates(may_repeat)
 
@@ -313,14 +316,18 @@ async def check_urls(
             if crawl is not None:
                 crawl.attach(functools.partial(fetch_body, client, options))
                 group.create_task(take(aiter(crawl)))
-            async with contextlib.aclosing(each_in_thread(targets, todo.maxsize)) as items:
+            ahead = options.concurrency * QUEUE_PER_WORKER
+            async with contextlib.aclosing(each_in_thread(targets, ahead)) as items:
                 await take(items)
-        for _ in range(options.concurrency):
-            await todo.put(None)
+        todo.close()
 
     async def work() -> None:
-        while (target := await todo.get()) is not None:
-            checked = await _check(client, target, options)
+        while (taken := await todo.get()) is not None:
+            host, target = taken
+            try:
+                checked = await _check(client, target, options)
+            finally:
+                todo.done(host)
             result, anchors = checked.result, checked.anchors
             if crawl is not None and target.page is not None:
                 await crawl.read(target, result, checked.page)  # its links, to check next

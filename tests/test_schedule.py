@@ -1,0 +1,99 @@
+"""Host-aware scheduling: a free worker never waits for a busy host while another host's
+URL waits (`urlcheck.schedule`), against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from urlcheck import CheckOptions, Target, check_urls
+from urlcheck.inputs import to_target
+from urlcheck.schedule import HostQueue, host_key
+
+from .servers import Served, demo_app, serve_app
+
+
+def test_host_key_is_scheme_and_authority() -> None:
+    for url, key in [
+        ("https://Example.org:8443/a?b#c", "https://example.org:8443"),
+        ("http://example.org?x", "http://example.org"),
+        ("http://example.org#top", "http://example.org"),
+        ("http://example.org", "http://example.org"),
+    ]:
+        assert host_key(to_target(url)) == key
+        # unparsed targets (as shard workers get them) give the same key
+        assert host_key(Target(url=url, display=url)) == key
+
+
+async def test_a_busy_host_is_skipped_until_it_has_room() -> None:
+    queue = HostQueue(per_host=2, capacity=10)
+    for url in ["http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://a/4"]:
+        await queue.put(to_target(url))
+    queue.close()
+    taken = [await queue.get() for _ in range(3)]
+    assert [t.url for _, t in taken if t] == ["http://a/1", "http://b/1", "http://a/2"]
+    # a is at its limit: nothing of it is handed out until one of its checks is done
+    waiting = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    queue.done("http://a")
+    key, target = await asyncio.wait_for(waiting, 1) or ("", None)
+    assert (key, target and target.url) == ("http://a", "http://a/3")
+    queue.done("http://b")
+    queue.done("http://a")
+    nxt = await queue.get()
+    assert nxt is not None
+    assert nxt[1].url == "http://a/4"
+    queue.done("http://a")
+    queue.done("http://a")
+    assert await queue.get() is None
+    assert await queue.get() is None  # every later getter ends too
+
+
+async def test_put_waits_while_full_and_get_ends_every_worker() -> None:
+    queue = HostQueue(per_host=0, capacity=2)
+    await queue.put(to_target("http://a/1"))
+    await queue.put(to_target("http://a/2"))
+    blocked = asyncio.ensure_future(queue.put(to_target("http://a/3")))
+    await asyncio.sleep(0.01)
+    assert not blocked.done()
+    assert len(queue) == 2
+    assert (await queue.get()) is not None
+    await asyncio.wait_for(blocked, 1)
+    assert len(queue) == 2
+    getters = [asyncio.ensure_future(queue.get()) for _ in range(5)]
+    queue.close()
+    got = await asyncio.wait_for(asyncio.gather(*getters), 1)
+    assert sorted(t[1].url for t in got if t) == ["http://a/2", "http://a/3"]
+    assert got.count(None) == 3
+
+
+async def test_a_cancelled_getter_passes_its_wake_on() -> None:
+    queue = HostQueue(per_host=1, capacity=10)
+    first = asyncio.ensure_future(queue.get())
+    second = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    await queue.put(to_target("http://a/1"))  # wakes `first` ...
+    first.cancel()  # ... which is cancelled before it runs
+    taken = await asyncio.wait_for(second, 1)
+    assert taken is not None
+    assert taken[1].url == "http://a/1"
+
+
+async def test_a_fast_host_is_not_held_up_behind_a_slow_one(server: Served) -> None:
+    """Four workers, two places per host: the slow host's third and fourth URLs wait for
+    its places, the other host's URLs go at once (a FIFO queue held them behind)."""
+    with serve_app(demo_app()) as fast:
+        slow_urls = [server.url(f"/slow?delay=0.6&n={n}") for n in range(4)]
+        fast_urls = [fast.url(f"/ok?n={n}") for n in range(2)]
+        options = CheckOptions(retries=0, timeout=5, concurrency=4, per_host=2)
+        started = time.perf_counter()
+        finished: dict[str, float] = {}
+        async with contextlib.aclosing(check_urls(slow_urls + fast_urls, options)) as results:
+            async for result in results:
+                assert result.ok, result
+                finished[result.url] = time.perf_counter() - started
+    assert max(finished[url] for url in fast_urls) < 0.5
+    assert server.state["peak"] == 2  # the per-host limit held all the same
+    assert len(fast.log) == 2
