@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 """A larger file is not read as a document (its links would not fit a sensible run)."""
+READ_BLOCK = 1024 * 1024
+"""How much more is asked for at a time when a file holds more than its size said."""
 
 
 class Where(NamedTuple):
@@ -81,8 +83,18 @@ class Parsed:
 
 def read_bytes(path: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     """A document's bytes; OSError, or ValueError when it is larger than `limit`."""
-    with open(path, "rb") as stream:
-        data = stream.read(limit + 1)
+    with open(path, "rb", buffering=0) as stream:
+        # Ask for what the file holds (and a byte more), not for `limit`: a read of 64 MiB
+        # allocates 64 MiB first, a cost per document that dwarfs the read itself.
+        size = os.fstat(stream.fileno()).st_size
+        left = limit + 1
+        want = size + 1 if size else READ_BLOCK  # no size: a pipe, a file of /proc …
+        chunks = []
+        while left > 0 and (chunk := stream.read(min(want, left))):
+            chunks.append(chunk)
+            left -= len(chunk)
+            want = READ_BLOCK  # more than its size said: it grew meanwhile
+    data = b"".join(chunks)
     if len(data) > limit:
         raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
     return data
