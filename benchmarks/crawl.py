@@ -1,0 +1,205 @@
+"""Issue 15's benchmark: a site crawled with ``--recursive`` against its pages fetched alone.
+
+    python benchmarks/crawl.py --rounds 5                    # 2,000 pages, then 20,000
+    python benchmarks/crawl.py --pages 2000 --rounds 3 --no-write
+    python benchmarks/crawl.py --from-json benchmarks/crawl.json
+
+The site is tests/site.py's (benchmarks/site_server.py serves it, with nginx): about 12 links
+a page, cycles, a robots.txt, sitemaps, pages deeper than any default. Two runs of urlcheck
+take turns, at the same ``--concurrency`` and ``--per-host``:
+
+- the crawl: ``urlcheck --recursive --max-depth 99 --max-pages 100000 http://…/``, which reads
+  every page it reaches and checks every link on them;
+- the pages alone: ``urlcheck --method get pages.txt``, the same pages as a URL list (every
+  public page, the orphans too), each fetched with GET and nothing more.
+
+Each crawl must fetch every page it reaches exactly once (nginx's access log says so: a
+redirect's target may be asked once more, to know where the redirect ends) and nothing under
+/private/. The figures are medians; memory is the peak PSS of the run's processes, at 2,000
+and at 20,000 pages ("flat": what the second costs against the first, beside 10x the pages).
+
+It writes the section "Crawling a site (issue 15)" into BENCHMARKS.md between markers,
+benchmarks/crawl.md and benchmarks/crawl.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from harness import interleaved, measure  # noqa: E402
+from site_server import run_site_server  # noqa: E402
+
+START = "<!-- crawl-benchmark:start -->"
+END = "<!-- crawl-benchmark:end -->"
+LIMITS = ("--concurrency", "64", "--per-host", "64", "--retries", "0", "--timeout", "30")
+
+
+def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, Any]:
+    """Both runs on one site, `rounds` times in turn."""
+    with run_site_server(sys.executable, work, pages, server="nginx") as site:
+        commands = {
+            "crawl": [
+                urlcheck,
+                *LIMITS,
+                "--recursive",
+                "--max-depth",
+                "99",
+                "--max-pages",
+                "100000",
+                "--format",
+                "jsonl",
+                site.url("/"),
+            ],
+            "pages alone": [
+                urlcheck,
+                *LIMITS,
+                "--method",
+                "get",
+                "--format",
+                "jsonl",
+                str(site.list_file),
+            ],
+        }
+        facts = site.facts
+        redirect_targets = set(facts.redirects.values())
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
+        for number in range(rounds):
+            for name in interleaved(list(commands), number):
+                before = site.counts()
+                out, err = work / "out.jsonl", work / "err.txt"
+                result = measure(
+                    commands[name], stdout=out, stderr=err, cwd=work, env=dict(os.environ)
+                )
+                fetched = site.counts() - before
+                if result.timed_out or result.exit_code not in (0, 1):
+                    raise SystemExit(f"{name}: exit {result.exit_code}, see {err}")
+                entry = {
+                    "wall_s": result.wall_s,
+                    "pss_mb": result.peak_pss_kb / 1024,
+                    "cpu_s": result.cpu_s,
+                    "requests": sum(fetched.values()),
+                }
+                if name == "crawl":
+                    read = [path for path in fetched if path in facts.pages]
+                    twice = [
+                        path
+                        for path in read
+                        if fetched[path] > (2 if path in redirect_targets else 1)
+                    ]
+                    if twice or any(path.startswith("/private/") for path in fetched):
+                        raise SystemExit(f"crawl fetched pages twice or private ones: {twice}")
+                    entry["pages"] = len(read)
+                    entry["rows"] = sum(1 for _ in out.open("rb"))
+                runs[name].append(entry)
+                print(f"  {pages:>6} pages  {name:<12} {result.wall_s:6.2f} s", flush=True)
+    return {"pages": pages, "counts": facts.counts(), "runs": runs}
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def section(data: dict[str, Any]) -> str:
+    """The Markdown section for BENCHMARKS.md."""
+    meta = data["meta"]
+    lines = [
+        START,
+        "## Crawling a site (issue 15)",
+        "",
+        f"`python benchmarks/crawl.py --pages {meta['pages']} --rounds {meta['rounds']}`,"
+        f" {meta['when']}, {meta['cores']} cores, Python {meta['python']}, load {meta['load']}."
+        " nginx on 127.0.0.1 serves tests/site.py's site; both runs at"
+        f" `{' '.join(LIMITS[:4])}`. Medians of {meta['rounds']} rounds taken in turns.",
+        "",
+        "| pages | run | wall | CPU | peak PSS | requests | pages read | crawl ÷ pages alone |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in data["sites"]:
+        runs = entry["runs"]
+        alone = _median(runs["pages alone"], "wall_s")
+        for name, measured in runs.items():
+            wall = _median(measured, "wall_s")
+            read = f"{int(_median(measured, 'pages')):,}" if name == "crawl" else "—"
+            ratio = f"{wall / alone:.2f}" if name == "crawl" else "—"
+            lines.append(
+                f"| {entry['pages']:,} | {name} | {wall:.2f} s | {_median(measured, 'cpu_s'):.2f} s"
+                f" | {_median(measured, 'pss_mb'):.0f} MB | {int(_median(measured, 'requests')):,}"
+                f" | {read} | {ratio} |"
+            )
+    sites = data["sites"]
+    if len(sites) > 1:
+        small, big = sites[0], sites[-1]
+        ratio = _median(big["runs"]["crawl"], "pss_mb") / _median(small["runs"]["crawl"], "pss_mb")
+        lines += [
+            "",
+            f"Memory of the crawl at {big['pages']:,} pages against {small['pages']:,}"
+            f" ({big['pages'] // small['pages']}x the pages): {ratio:.2f}x.",
+        ]
+    lines += ["", END, ""]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path) -> None:
+    """Put the section into `path` between its markers, leaving the rest alone."""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in current and END in current:
+        head, _, rest = current.partition(START)
+        _, _, tail = rest.partition(END)
+        new = head + text.rstrip("\n") + tail
+    else:
+        new = (current.rstrip("\n") + "\n\n" if current else "") + text
+    path.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", default="2000,20000", help="site sizes, comma-separated")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--urlcheck", default=shutil.which("urlcheck") or "urlcheck")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--from-json", type=Path)
+    args = parser.parse_args()
+    if args.from_json:
+        data = json.loads(args.from_json.read_text())
+    else:
+        with tempfile.TemporaryDirectory(prefix="urlcheck-crawl-") as tmp:
+            sites = [
+                run_pages(int(pages), args.rounds, args.urlcheck, Path(tmp))
+                for pages in args.pages.split(",")
+            ]
+        data = {
+            "meta": {
+                "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+                "rounds": args.rounds,
+                "pages": args.pages,
+            },
+            "sites": sites,
+        }
+    text = section(data)
+    print(text)
+    if not args.no_write:
+        (HERE / "crawl.json").write_text(json.dumps(data, indent=2) + "\n")
+        (HERE / "crawl.md").write_text(text, encoding="utf-8")
+        write_section(text, ROOT / "BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()
