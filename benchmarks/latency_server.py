@@ -5,7 +5,9 @@ contender sees exactly the same delays. ``/_stats`` answers the number of reques
 far (itself not counted), which is how the harness checks who really sent what.
 
 Run as ``python latency_server.py --host 127.0.0.1 --port 0``; it prints ``PORT <n>`` once it
-listens and runs until it gets SIGTERM or SIGINT.
+listens and runs until it gets SIGTERM or SIGINT. ``--host`` again and again listens on each
+address at the same port (the slow-hosts scenario: 127.0.0.2 … 127.0.0.101, every one a
+host of its own to a client's per-host limit).
 """
 
 from __future__ import annotations
@@ -54,13 +56,15 @@ def make_app() -> web.Application:
     return app
 
 
-async def serve(host: str, port: int) -> None:
-    """Listen until SIGTERM/SIGINT, announcing the bound port on stdout."""
+async def serve(hosts: list[str], port: int) -> None:
+    """Listen on every one of `hosts` until SIGTERM/SIGINT, announcing the port on stdout."""
     runner = web.AppRunner(make_app(), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
+    site = web.TCPSite(runner, hosts[0], port, backlog=1024)
     await site.start()
     bound = runner.addresses[0][1]
+    for host in hosts[1:]:
+        await web.TCPSite(runner, host, bound, backlog=1024).start()
     print(f"PORT {bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,10 +77,10 @@ async def serve(host: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse the options and serve."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", action="append", help="repeatable (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port))
+    asyncio.run(serve(args.host or ["127.0.0.1"], args.port))
     return 0
 
 

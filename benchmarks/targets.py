@@ -24,6 +24,8 @@ NGINX_TEMPLATE = HERE / "nginx.conf.template"
 NGINX_BINARY = Path("/usr/sbin/nginx")
 MANY_HOSTS = tuple(f"127.0.0.{n}" for n in range(2, 52))
 """Scenario 3's hosts: 50 loopback addresses (Linux routes all of 127/8 to lo)."""
+SLOW_HOSTS = tuple(f"127.0.0.{n}" for n in range(2, 102))
+"""Scenario 6's hosts: 100 loopback addresses, the latency server on each."""
 START_TIMEOUT_S = 20.0
 
 
@@ -166,31 +168,37 @@ class LatencyServer:
 
     port: int
     proc: subprocess.Popen[bytes]
+    host: str = "127.0.0.1"
+    """The first address it listens on (where its counter is read)."""
 
-    def url(self, delay_ms: int, name: str) -> str:
-        """A URL that answers after `delay_ms`."""
-        return f"http://127.0.0.1:{self.port}/d/{delay_ms}/{name}"
+    def url(self, delay_ms: int, name: str, host: str | None = None) -> str:
+        """A URL that answers after `delay_ms` (on `host`, one of the server's)."""
+        return f"http://{host or self.host}:{self.port}/d/{delay_ms}/{name}"
 
     def requests(self) -> int:
         """Requests served so far."""
-        data = json.loads(_get(f"http://127.0.0.1:{self.port}/_stats"))
+        data = json.loads(_get(f"http://{self.host}:{self.port}/_stats"))
         return int(data["requests"])
 
 
 @contextlib.contextmanager
-def run_latency_server(python: str, workdir: Path) -> Iterator[LatencyServer]:
-    """Start the latency server under `python` (which needs aiohttp); stop it at the end."""
-    port = free_port()
-    log = workdir / "latency_server.log"
+def run_latency_server(
+    python: str, workdir: Path, hosts: tuple[str, ...] = ("127.0.0.1",)
+) -> Iterator[LatencyServer]:
+    """Start the latency server under `python` (which needs aiohttp) on `hosts`, one port;
+    stop it at the end."""
+    port = free_port(hosts)
+    log = workdir / f"latency_server-{len(hosts)}.log"
+    listen = [arg for host in hosts for arg in ("--host", host)]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [python, str(HERE / "latency_server.py"), "--host", "127.0.0.1", "--port", str(port)],
+            [python, str(HERE / "latency_server.py"), *listen, "--port", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/_stats", proc, log)
-        yield LatencyServer(port=port, proc=proc)
+        _wait_until_up(f"http://{hosts[0]}:{port}/_stats", proc, log)
+        yield LatencyServer(port=port, proc=proc, host=hosts[0])
     finally:
         _stop(proc)

@@ -62,8 +62,8 @@ def test_every_contender_has_real_numbers(quick_run: Path) -> None:
 def test_report_tables_hold_numbers_for_each_contender(quick_run: Path) -> None:
     text = (quick_run / "BENCHMARKS.md").read_text()
     assert "## Scenario 1: the seed's experiment" in text
-    assert "## Targets (issue 5)" in text
-    assert re.search(r"Scenario 1: urlcheck wall .*\| \*\*(PASS|FAIL)\*\* \|", text)
+    assert "## Targets (issue 16)" in text
+    assert re.search(r"The seed's experiment: urlcheck wall .*\| \*\*(PASS|FAIL)\*\* \|", text)
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("| contender |")).split(" | ")
     for name in ALWAYS:
@@ -74,3 +74,39 @@ def test_report_tables_hold_numbers_for_each_contender(quick_run: Path) -> None:
         assert float(cells["x slowest call"]) >= 1.0  # nobody beats the slowest single call
     assert "| CPU |" in text
     assert "lychee" in text  # run, or skipped with its reason
+
+
+def test_slow_hosts_scenario_reaches_every_host(tmp_path: Path) -> None:
+    """Scenario 6, small: the latency server on 100 loopback addresses, both cases run."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-B",
+            str(RUN),
+            "--quick",
+            "--scenarios",
+            "6",
+            "--contenders",
+            "urlcheck",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    defaults, equal = results["scenarios"]["6"]["cases"]
+    assert (defaults["extra"]["defaults"], equal["extra"]["defaults"]) == (True, False)
+    assert defaults["extra"]["hosts"] > 80  # 200 URLs at random over 100 hosts
+    for case in (defaults, equal):
+        (run,) = case["runs"]["urlcheck"]
+        assert run["note"] == "", run
+        assert run["requests"] == 200
+        assert run["wall_s"] >= case["extra"]["limit_s"]  # nobody beats the limit
+    text = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "## Scenario 6: slow hosts" in text
+    assert re.search(r"Slow hosts, equal limits: urlcheck wall <= 1.05 x the limit", text)

@@ -1,5 +1,7 @@
 """`python -m urlcheck` and the `urlcheck` console script."""
 
+import atexit
+import os
 import signal
 import sys
 import threading
@@ -15,12 +17,45 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def run() -> None:
-    """Install the Ctrl-C handler first, then import and run the command line."""
+    """Install the Ctrl-C handler first, then import and run the command line; then end the
+    process without tearing the interpreter down."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupted)
     from .cli import main
 
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except SystemExit as done:
+        _exit(done.code)
+    _exit(0)
+
+
+def _exit(code: object) -> None:
+    """Exit as Python would (threads joined, atexit handlers run, the streams flushed), but
+    skip freeing every module and object one by one: 15-20 ms of a one-URL run, after its
+    last line is out, that a cron job or a CI step waits for and gains nothing from."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): Python prints it and exits 1
+        print(code, file=sys.stderr)
+        status = 1
+    if threading.current_thread() is not threading.main_thread():
+        sys.exit(status)  # (called from a thread, as a test might): the plain way
+    # What Python's own shutdown does first, in its order: the threading module's exit
+    # callbacks (concurrent.futures stops its workers), then the wait for non-daemon threads.
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (| head), a closed stream
+            if status == 0 and stream is sys.stdout:
+                status = 1
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ def open_sources(
     (a directory is then an error), as the web view reads them. An ``http(s)://`` input is
     a page or sitemap to read (`crawl`), the site it is on walked as `site` says.
     """
-    from .crawl import COMMAND_LINE, Crawler, CrawlSettings, is_web_input
-    from .documents import Document, DocumentReader, Settings, documents_of, is_document
+    from .crawl import COMMAND_LINE, is_web_input
+    from .documents import Document, documents_of, is_document
 
     options = documents or DocumentOptions()
     sources: list[Source] = []
@@ -60,6 +60,8 @@ def open_sources(
     shown = list(dict.fromkeys(COMMAND_LINE if is_web_input(name) else name for name in names))
     reader = TargetReader(sources, errors, keep=keep, names=shown)
     if found:
+        from .documents import DocumentReader, Settings
+
         patterns = link_filter or LinkFilter()
         settings = Settings(
             root_dir=options.root_dir and os.path.abspath(options.root_dir),
@@ -70,6 +72,8 @@ def open_sources(
         )
         reader.documents = DocumentReader(list(found.values()), settings)
     if starts:
+        from .crawl import Crawler, CrawlSettings
+
         walk = site or SiteOptions()
         reader.crawl = Crawler(
             starts,

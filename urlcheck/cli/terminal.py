@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -254,6 +253,8 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
     target = Path(path)
     if target.is_dir():
         raise InputFailure(f"cannot write {path}: it is a directory")
+    import tempfile  # only for --output: it costs a list run 2 ms of start-up otherwise
+
     try:
         fd, temporary = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=target.parent

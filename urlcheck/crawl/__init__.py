@@ -1,12 +1,24 @@
 """The web as input: pages and sitemaps named on the command line, and with ``--recursive``
 the site they are on (`frontier.Crawler`, what `check_urls` takes as its crawl), robots.txt
-honoured (`robots`). What a fetched body holds is read by `urlcheck.pages`."""
+honoured (`robots`). What a fetched body holds is read by `urlcheck.pages`.
+
+`inputs` (`is_web_input`) loads with the package, the rest on first use: a run of URL lists
+asks whether an input is a web page and should not pay for the crawler to learn it is not."""
 
 from __future__ import annotations
 
-import re
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .frontier import COMMAND_LINE, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES, Crawler, CrawlSettings
+from .inputs import COMMAND_LINE, is_web_input
+
+if TYPE_CHECKING:
+    from .frontier import (
+        DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_PAGES,
+        Crawler,
+        CrawlSettings,
+    )
 
 __all__ = [
     "COMMAND_LINE",
@@ -17,9 +29,12 @@ __all__ = [
     "is_web_input",
 ]
 
-_WEB_RE = re.compile(r"https?://", re.IGNORECASE)
+_LAZY = frozenset({"DEFAULT_MAX_DEPTH", "DEFAULT_MAX_PAGES", "CrawlSettings", "Crawler"})
 
 
-def is_web_input(name: str) -> bool:
-    """Whether an input named on the command line is a page or sitemap on the web."""
-    return _WEB_RE.match(name) is not None
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(".frontier", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from ..models import CheckResult, ErrorKind, Target
 from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
+from .inputs import COMMAND_LINE
 
 if TYPE_CHECKING:
     from ..models import Fetch
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_DEPTH = 3
 DEFAULT_MAX_PAGES = 10_000
-COMMAND_LINE = "<command line>"
-"""The `file` of a result for a URL named on the command line."""
 NOT_PAGES = frozenset(
     {
         *(".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp", ".tif"),

@@ -12,12 +12,19 @@ themselves are found by `urlcheck.extract`.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .found import Settings
-from .reader import DocumentReader
 from .walk import Document, Kind, document_kind, named_kind, walk
+
+if TYPE_CHECKING:
+    from .found import Settings
+    from .reader import DocumentReader
+
+_LAZY = {"DocumentReader": ".reader", "Settings": ".found"}
+"""Loaded on first use: a run of URL lists asks `is_document` and reads no document."""
 
 __all__ = [
     "Document",
@@ -28,6 +35,14 @@ __all__ = [
     "documents_of",
     "is_document",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_document(name: str) -> bool:
