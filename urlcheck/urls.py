@@ -125,6 +125,15 @@ def _host_problem(host: str, url: URL) -> str | None:
     The same rules aiohttp and `socket.getaddrinfo` apply later, so that such a line fails
     here, as `invalid_url` naming its file and line, and not in the middle of a request.
     """
+    if ":" not in host and not _HOST_RE.match(host):
+        return f"invalid host name {mask_url(url.host or host)!r}"  # url.host: Unicode, slow
+    return _address_problem(host)
+
+
+@functools.lru_cache(maxsize=1024)
+def _address_problem(host: str) -> str | None:
+    """`_host_problem` of a host that has only the characters a host may have (remembered:
+    a list names few hosts, each many times, and `ipaddress` takes microseconds)."""
     if ":" in host:
         try:
             ipaddress.IPv6Address(host.partition("%")[0])
@@ -137,8 +146,6 @@ def _host_problem(host: str, url: URL) -> str | None:
         except ValueError:
             return f"invalid host name {host!r}: not an IPv4 address like 192.0.2.1"
         return None
-    if not _HOST_RE.match(host):
-        return f"invalid host name {mask_url(url.host or host)!r}"  # url.host: Unicode, slow
     try:
         host.encode("idna")
     except UnicodeError:
