@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +27,10 @@ SLOW_LIMIT_TARGET = 1.05
 ONE_URL_BASELINE = 'python -c "import asyncio, ssl, click, yarl, httptools"'
 """run.py's ONE_URL_BASELINE: the name of the run the one-URL runs are held against."""
 ORDER = ("urlcheck", "lychee", "seed_async", "seed_sync")
+OTHER_SECTION_RE = re.compile(
+    r"<!-- ([a-z]+)-benchmark:start -->.*?<!-- \1-benchmark:end -->", re.DOTALL
+)
+"""A section another benchmark script owns, kept when BENCHMARKS.md is written again."""
 
 
 def _mb(kib: float | None) -> float | None:
@@ -704,8 +709,14 @@ def write_markdown(
     chart_note: str | None,
     findings: Path | None = None,
 ) -> None:
-    """Write BENCHMARKS.md."""
-    path.write_text(render_markdown(results, path, chart, chart_note, findings), encoding="utf-8")
+    """Write BENCHMARKS.md, keeping the sections the other benchmark scripts wrote into it
+    (distributed.py, documents.py, crawl.py: each between its own markers)."""
+    text = render_markdown(results, path, chart, chart_note, findings)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = [match.group(0) for match in OTHER_SECTION_RE.finditer(old)]
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def print_summary(results: dict[str, Any]) -> None:
