@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import functools
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from . import fragments
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from .fragments import Anchors
+    from .http.lean import HostKey
 
 QUEUE_PER_WORKER = 2
 """Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
@@ -207,8 +208,13 @@ class Checked(NamedTuple):
         return None if self.page is None else self.page.anchors
 
 
-async def _check(client: Client, target: Target, options: CheckOptions) -> Checked:
-    """`fetch_url` over either client."""
+async def _check(
+    client: Client,
+    target: Target,
+    options: CheckOptions,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Checked:
+    """`fetch_url` over either client; `pause` waits before a retry."""
     if target.problem is not None:
         return Checked(invalid_result(target))
     # The line's status= wins over --accept, for retrying and for judging alike.
@@ -221,7 +227,7 @@ async def _check(client: Client, target: Target, options: CheckOptions) -> Check
         sent += requests
         if number > options.retries or not _should_retry(attempt, accept):
             break
-        await asyncio.sleep(_wait_before_retry(attempt, number, options))
+        await pause(_wait_before_retry(attempt, number, options))
     elapsed_ms = clock.elapsed_ms()
     _judge(attempt, target, options, accept, elapsed_ms)
     cert_days = await client.cert_days(attempt)
@@ -324,8 +330,16 @@ async def check_urls(
     async def work() -> None:
         while (taken := await todo.get()) is not None:
             host, target = taken
+
+            async def pause(seconds: float, host: HostKey = host) -> None:
+                todo.lend(host)  # while it waits to retry, the host's place is another's
+                try:
+                    await asyncio.sleep(seconds)
+                finally:
+                    todo.retake(host)
+
             try:
-                checked = await _check(client, target, options)
+                checked = await _check(client, target, options, pause)
             finally:
                 todo.done(host)
             result, anchors = checked.result, checked.anchors
