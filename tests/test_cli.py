@@ -402,6 +402,30 @@ def test_a_closed_pipe_ends_the_run_quietly(tmp_path: Path, server: Served) -> N
         assert proc.stderr == "", proc.stderr
 
 
+def test_the_quick_exit_loses_no_output_and_keeps_the_status(
+    tmp_path: Path, server: Served
+) -> None:
+    """The process ends without tearing Python down (`urlcheck.__main__._exit`): every
+    buffered line still reaches the file, and the exit status is the run's."""
+    urls = [server.url(f"/ok?n={n}") for n in range(2000)] + [server.url("/status/404")]
+    path = url_file(tmp_path, *urls)
+    out = tmp_path / "out.jsonl"
+    with out.open("w") as stream:
+        proc = subprocess.run(
+            urlcheck_cmd(*FAST, "--format", "jsonl", path),
+            stdout=stream,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+        )
+    assert proc.returncode == 1, proc.stderr  # one URL failed
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == len(urls)
+    assert sum(not row["ok"] for row in rows) == 1
+    assert proc.stderr == ""
+
+
 @pytest.mark.parametrize("fmt", ["junit", "prometheus", "markdown"])
 def test_ci_formats_cover_every_line(fmt: str, mixed: str) -> None:
     result = run(*FAST, "--format", fmt, mixed)

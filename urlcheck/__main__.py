@@ -1,12 +1,14 @@
 """`python -m urlcheck` and the `urlcheck` console script."""
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
 import threading
 
 INTERRUPTED = 130  # status.ExitStatus.INTERRUPTED; nothing else is imported before the handler
+BROKEN_PIPE = 141  # status.ExitStatus.BROKEN_PIPE: what the run says when its reader went away
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -39,7 +41,8 @@ def _exit(code: object) -> None:
     elif isinstance(code, int):
         status = code
     else:  # sys.exit("message"): Python prints it and exits 1
-        print(code, file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            print(code, file=sys.stderr)
         status = 1
     if threading.current_thread() is not threading.main_thread():
         sys.exit(status)  # (called from a thread, as a test might): the plain way
@@ -53,8 +56,8 @@ def _exit(code: object) -> None:
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (| head), a closed stream
-            if status == 0 and stream is sys.stdout:
-                status = 1
+            if stream is sys.stdout and status == 0:
+                status = BROKEN_PIPE
     os._exit(status)
 
 

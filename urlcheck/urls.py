@@ -158,10 +158,8 @@ LINE_ID_LENGTH = 16
 
 
 @functools.lru_cache(maxsize=16_384)
-@functools.lru_cache(maxsize=256)
 def _where(source: str) -> str:
-    """A source as the id knows it: a file by its absolute path, standard input as named
-    (remembered: a document's links ask for their document's, one after another)."""
+    """A source as the id knows it: a file by its absolute path, standard input as named."""
     if source == "-" or source.startswith("<") or "://" in source:  # stdin, a web page's URL
         return source
     return os.path.abspath(source)

@@ -22,6 +22,7 @@ from ..options import (
     DEFAULT_REDELIVERY_TIMEOUT,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    SHARD_MIN_LINES,
 )
 from .links import DOCUMENTS, SITE
 from .params import (
@@ -64,7 +65,8 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                 help=(
                     "Worker processes for the checks, one event loop each; --concurrency and "
                     "--per-host are divided among them. 0: one per core (at most 4) for files of "
-                    "5,000 URL lines or more, else 1. Standard input is checked in one process."
+                    f"{SHARD_MIN_LINES:,} URL lines or more, else 1. Standard input is checked in "
+                    "one process."
                     " Documents: processes that read them (0: one per core, at most 4, for 200"
                     " documents or more)."
                 ),

@@ -183,6 +183,7 @@ def run_checks(
     # the checks start it stops them starting, after they end the output is still complete.
     with interrupt.installed():
         source, expected = _plan(reader, options, source, processes)
+        _room_for_sockets(options)
         run = _run(reader, options, output, interrupt, source, expected)
         for message in reader.errors[shown_errors:]:  # read errors met during the run
             click.echo(f"urlcheck: error: {message}", err=True)
@@ -211,6 +212,30 @@ def run_checks(
         input_errors=len(reader.errors) + history_failed,
         interrupted=run.interrupted or interrupt.requested,
     )
+
+
+SOCKETS_PER_CHECK = 2
+"""Open files a check may hold: its connection, and an idle one kept for the host's next."""
+SPARE_FILES = 64
+"""Beside the sockets: the lists, the database, pipes to worker processes, the trust store."""
+
+
+def _room_for_sockets(options: CheckOptions) -> None:
+    """Raise the soft limit on open files towards the hard one when `--concurrency` needs
+    more than it allows (macOS starts at 256, many systems at 1,024): a check must not fail
+    for a file descriptor the process could have had."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to raise
+        return
+    needed = options.concurrency * SOCKETS_PER_CHECK + SPARE_FILES
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            room = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (room, hard))
+    except (OSError, ValueError):  # not allowed: the checks run within the limit there is
+        return
 
 
 def _plan(

@@ -2,7 +2,7 @@
 the site they are on (`frontier.Crawler`, what `check_urls` takes as its crawl), robots.txt
 honoured (`robots`). What a fetched body holds is read by `urlcheck.pages`.
 
-`inputs` (`is_web_input`) loads with the package, the rest on first use: a run of URL lists
+`arguments` (`is_web_input`) loads with the package, the rest on first use: a run of URL lists
 asks whether an input is a web page and should not pay for the crawler to learn it is not."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .inputs import COMMAND_LINE, is_web_input
+from .arguments import COMMAND_LINE, is_web_input
 
 if TYPE_CHECKING:
     from .frontier import (

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ..models import CheckResult, ErrorKind, Target
 from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
-from .inputs import COMMAND_LINE
+from .arguments import COMMAND_LINE
 
 if TYPE_CHECKING:
     from ..models import Fetch
