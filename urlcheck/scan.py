@@ -13,7 +13,20 @@ from .inputs import BOM, Source, url_word
 from .models import Target
 
 SCAN_BITS = 1 << 23
-"""Size of the bitmap of URLs seen by `scan_sources`: 1 MiB, however long the list."""
+"""Least size of the bitmap of URLs seen by `scan_sources`: 1 MiB."""
+SCAN_BITS_MAX = 1 << 28
+"""Its largest: 32 MiB, for lists of several million URLs."""
+
+
+def bitmap_bits(size: int) -> int:
+    """The bitmap's size for files of `size` bytes: a bit per byte (about 40 per URL line),
+    as a power of two. A URL whose bit another set already counts as repeated, and its
+    result is kept all run long: at 1,000,000 URLs a 1 MiB bitmap took 62,000 of them for
+    repeated (some 30 MB of results kept); a bit per byte leaves about 7,000."""
+    bits = SCAN_BITS
+    while bits < size and bits < SCAN_BITS_MAX:
+        bits <<= 1
+    return bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +73,13 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
         if not all(stream.seekable() for stream in streams):
             return None
         starts = [stream.tell() for stream in streams]
+        size = sum(stream.seek(0, 2) - start for stream, start in zip(streams, starts, strict=True))
+        for stream, start in zip(streams, starts, strict=True):
+            stream.seek(start)
     except (OSError, ValueError):
         return None
-    seen = bytearray(SCAN_BITS // 8)
+    bits = bitmap_bits(size)
+    seen = bytearray(bits // 8)
     repeated: set[int] = set()
     lines = 0
     try:
@@ -72,7 +89,7 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
                 if url is None:
                     continue  # a line that cannot be checked is never requested
                 key = hash(url)
-                bit = key & (SCAN_BITS - 1)
+                bit = key & (bits - 1)
                 if seen[bit >> 3] & (1 << (bit & 7)):
                     repeated.add(key)
                 else:
