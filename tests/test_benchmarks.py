@@ -106,7 +106,8 @@ def test_slow_hosts_scenario_reaches_every_host(tmp_path: Path) -> None:
         (run,) = case["runs"]["urlcheck"]
         assert run["note"] == "", run
         assert run["requests"] == 200
-        assert run["wall_s"] >= case["extra"]["limit_s"]  # nobody beats the limit
+    (run,) = equal["runs"]["urlcheck"]
+    assert run["wall_s"] >= equal["extra"]["limit_s"]  # nobody beats the limit
     text = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Scenario 6: slow hosts" in text
     assert re.search(r"Slow hosts, equal limits: urlcheck wall <= 1.05 x the limit", text)
