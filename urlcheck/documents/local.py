@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 
 from ..fragments import Anchors, Dialect, missing_message
-from ..models import CheckResult, ErrorKind, Target
+from ..models import ErrorKind, Target
 from ..urls import line_id, mask_link, parse_url
-from .found import Found, Parsed, Settings, document_anchors, read_text
+from .found import Found, Parsed, Settings, Verdict, document_anchors, read_text
 from .walk import Kind
 
 _DIALECTS = {Kind.MARKDOWN: Dialect.MARKDOWN, Kind.HTML: Dialect.HTML}
@@ -78,24 +78,22 @@ def _result(
     error: str | None = None,
     reason: str | None = None,
     skipped: bool = False,
-) -> CheckResult:
-    return CheckResult(
-        url=mask_link(found.url),
-        line=found.line,
-        ok=ok,
-        reason=reason,
-        error_kind=kind,
-        error=error,
-        file=document,
-        id=line_id(document, found.url),
-        column=found.column,
-        skipped=skipped,
+) -> Verdict:
+    return Verdict(
+        mask_link(found.url),
+        found.line,
+        found.column,
+        ok,
+        document,
+        line_id(document, found.url),
+        kind,
+        error,
+        reason,
+        skipped,
     )
 
 
-def decide(
-    document: str, found: Found, files: LocalFiles, settings: Settings
-) -> CheckResult | Target:
+def decide(document: str, found: Found, files: LocalFiles, settings: Settings) -> Verdict | Target:
     """The result of a link that needs no request, or the `Target` of one that does (a
     skipped result instead with ``--offline``). A fragment into a document `files` has not
     read is read now (see `needs_other` to wait for it instead)."""
@@ -136,7 +134,7 @@ def decide(
     return _result(document, found, ok=False, kind=ErrorKind.FRAGMENT, error=message)
 
 
-def _remote(document: str, found: Found, *, fragments: bool) -> CheckResult | Target:
+def _remote(document: str, found: Found, *, fragments: bool) -> Target:
     parsed, problem = parse_url(found.target)
     display = mask_link(found.url)
     if problem is not None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..models import CheckResult, Target
-from .found import Found, Parsed, Settings
+from .found import Found, Parsed, Settings, Verdict
 from .local import LocalFiles, decide
 from .parse import Parser
 from .walk import Document
@@ -82,10 +82,10 @@ class DocumentReader:
         yield from parse_in_workers(self.documents, self.settings, workers)
 
 
-def _batched(items: list[CheckResult | Target]) -> Iterator[list[CheckResult] | Target]:
+def _batched(items: list[Verdict | Target]) -> Iterator[list[CheckResult] | Target]:
     """Targets one by one, and the results among them in one list: the checker passes a
     list on in one step, which at 200,000 links is most of a run's overhead saved."""
-    results = [item for item in items if isinstance(item, CheckResult)]
+    results = [item.result() for item in items if isinstance(item, Verdict)]
     if results:
         yield results
     for item in items:

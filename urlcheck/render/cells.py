@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..models import CheckResult
 from .labels import BAR_WIDTH, cert_level, redirect_text, status_class, status_label, time_bar
@@ -38,9 +38,9 @@ class Column:
     style: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One cell: its text, and its style on a terminal."""
+class Cell(NamedTuple):
+    """One cell: its text, and its style on a terminal (a tuple: a table of 20,000 rows
+    makes 160,000 of them)."""
 
     text: str = ""
     style: str = ""

@@ -8,16 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..models import CheckResult, Summary
-from .cells import Cell, Column, cell_width, status_cells
+from .cells import cell_width, status_cells
 from .labels import summary_parts
 
 GAP = "  "
 """Between two columns: rich's padding of one on each side."""
-
-
-def _aligned(cell: Cell, width: int, column: Column) -> str:
-    pad = " " * (width - cell_width(cell.text))
-    return pad + cell.text if column.justify == "right" else cell.text + pad
 
 
 def plain_table(results: Sequence[CheckResult]) -> str:
@@ -25,33 +20,36 @@ def plain_table(results: Sequence[CheckResult]) -> str:
     if not results:
         return ""
     columns, rows = status_cells(results)
-    widths = [max(cell_width(column.header), column.width or 0) for column in columns]
-    for row in rows:
-        if isinstance(row, list):
-            for index, cell in enumerate(row):
-                widths[index] = max(widths[index], cell_width(cell.text))
-    header = [Cell(column.header) for column in columns]
-    lines = [_line(header, widths, columns), "─" * (sum(widths) + len(GAP) * (len(widths) - 1))]
-    first_heading = True
+    url_column = [column.header for column in columns].index("URL")
+    lines: list[list[str]] = [[column.header for column in columns]]
     for row in rows:
         if isinstance(row, str):  # a document's name, in the URL column
-            if not first_heading:
-                lines.append("")
-            first_heading = False
-            cells = [Cell() for _ in columns]
-            cells[[c.header for c in columns].index("URL")] = Cell(row)
-            lines.append(_line(cells, widths, columns))
+            heading = [""] * len(columns)
+            heading[url_column] = row
+            lines.append(heading)
         else:
-            lines.append(_line(row, widths, columns))
-    return "\n".join(lines) + "\n"
-
-
-def _line(cells: Sequence[Cell], widths: Sequence[int], columns: Sequence[Column]) -> str:
-    text = GAP.join(
-        _aligned(cell, width, column)
-        for cell, width, column in zip(cells, widths, columns, strict=True)
-    )
-    return text.rstrip()
+            lines.append([cell.text for cell in row])
+    # Each cell's width once: its length, unless it has wide or combining characters.
+    sizes = [[len(text) if text.isascii() else cell_width(text) for text in line] for line in lines]
+    widths = [column.width or 0 for column in columns]
+    for line_sizes in sizes:
+        widths = [max(pair) for pair in zip(widths, line_sizes, strict=True)]
+    right = [column.justify == "right" for column in columns]
+    out = []
+    headings = 0
+    for number, (line, line_sizes) in enumerate(zip(lines, sizes, strict=True)):
+        if number == 1:
+            out.append("─" * (sum(widths) + len(GAP) * (len(widths) - 1)))
+        if number and isinstance(rows[number - 1], str):
+            if headings:
+                out.append("")  # a blank line before each document's name but the first
+            headings += 1
+        parts = []
+        for text, size, width, to_right in zip(line, line_sizes, widths, right, strict=True):
+            pad = " " * (width - size)
+            parts.append(pad + text if to_right else text + pad)
+        out.append(GAP.join(parts).rstrip())
+    return "\n".join(out) + "\n"
 
 
 def plain_summary(summary: Summary, *, hidden_ok: int = 0, interrupted: bool = False) -> str:
