@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import operator
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .urls import line_id
@@ -181,15 +181,17 @@ class CheckResult:
         return CheckResult, _result_values(self)
 
     def for_line(self, target: Target) -> CheckResult:
-        """This result again for another line that lists the same URL."""
-        return replace(
-            self,
-            url=target.display,
-            line=target.line,
-            file=target.source,
-            id=line_id(target.source, target.url),
-            column=target.column,
-        )
+        """This result again for another line that lists the same URL (made from the values
+        in order: `dataclasses.replace` looks the fields up on every call, 10 µs a row of a
+        crawl whose pages all link to the same few pages)."""
+        values = list(_result_values(self))
+        url, line, file, id_, column = _LINE_FIELDS
+        values[url] = target.display
+        values[line] = target.line
+        values[file] = target.source
+        values[id_] = line_id(target.source, target.url)
+        values[column] = target.column
+        return CheckResult(*values)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values, in the documented field order."""
@@ -260,6 +262,10 @@ def too_many_redirects_message(redirects: int) -> str:
 
 CheckResult.FIELDS = tuple(f.name for f in fields(CheckResult))
 _result_values = operator.attrgetter(*CheckResult.FIELDS)
+_LINE_FIELDS = tuple(
+    CheckResult.FIELDS.index(name) for name in ("url", "line", "file", "id", "column")
+)
+"""Where `CheckResult.for_line` puts what names the line."""
 
 
 def in_input_order(results: Iterable[CheckResult], files: Sequence[str]) -> list[CheckResult]:

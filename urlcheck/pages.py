@@ -11,6 +11,8 @@ anchors to read.
 
 from __future__ import annotations
 
+import functools
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Literal
@@ -115,13 +117,40 @@ def _sitemap(body: bytes, content_type: str | None, url: str) -> Page:
     return page
 
 
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+"""What makes a link absolute (``mailto:``, ``HTTP:``): those go through urljoin."""
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(base: str) -> str:
+    """``scheme://authority`` of an absolute URL (a page's: asked once per link on it)."""
+    scheme, _, rest = base.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}"
+
+
+@functools.lru_cache(maxsize=64)
+def _directory(base: str) -> str:
+    """What a relative path is read against: the URL up to the last ``/`` of its path."""
+    origin = _origin(base)
+    path = base[len(origin) :].split("?", 1)[0].split("#", 1)[0]
+    return origin + path[: path.rfind("/") + 1] if "/" in path else origin + "/"
+
+
 def _resolved(written: str, line: int, column: int, base: str) -> PageLink:
     """A link as written, read against `base` as a browser reads it."""
     text = written.strip("\t\n\f\r ")
-    try:
-        absolute = urllib.parse.urljoin(base, text)
-    except ValueError:  # an invalid IPv6 host and the like
-        return PageLink(written, line, column, None)
+    plain = "\\" not in text and not text.endswith(("?", "#"))  # as urljoin would leave it
+    if plain and text.startswith(("https://", "http://")):
+        absolute = text  # absolute already: what urljoin gives, without its 10 µs
+    elif plain and text.startswith("/") and not text.startswith("//"):
+        absolute = _origin(base) + text  # root-relative: dot segments go when normalized
+    elif plain and text and text[0] not in "/?#" and not _SCHEME_RE.match(text):
+        absolute = _directory(base) + text  # relative: ditto
+    else:
+        try:
+            absolute = urllib.parse.urljoin(base, text)
+        except ValueError:  # an invalid IPv6 host and the like
+            return PageLink(written, line, column, None)
     scheme = absolute.partition(":")[0].lower() if ":" in absolute else ""
     if scheme not in ("http", "https"):
         return PageLink(written, line, column, None, scheme=scheme)

@@ -168,6 +168,7 @@ def _where(source: str) -> str:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=16_384)
 def normalize_url(url: str) -> str:
     """The one spelling of an http(s) URL a crawl knows a page by: scheme and host in lower
     case, the default port and the fragment dropped, dot segments resolved, an empty path
