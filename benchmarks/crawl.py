@@ -25,10 +25,8 @@ benchmarks/crawl.md and benchmarks/crawl.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -41,7 +39,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from harness import interleaved, measure  # noqa: E402
+from harness import interleaved, measure, publish, run_meta  # noqa: E402
 from site_server import run_site_server  # noqa: E402
 
 START = "<!-- crawl-benchmark:start -->"
@@ -154,18 +152,6 @@ def section(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path) -> None:
-    """Put the section into `path` between its markers, leaving the rest alone."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in current and END in current:
-        head, _, rest = current.partition(START)
-        _, _, tail = rest.partition(END)
-        new = head + text.rstrip("\n") + tail
-    else:
-        new = (current.rstrip("\n") + "\n\n" if current else "") + text
-    path.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", default="2000,20000", help="site sizes, comma-separated")
@@ -183,22 +169,16 @@ def main() -> None:
                 for pages in args.pages.split(",")
             ]
         data = {
-            "meta": {
-                "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "cores": os.cpu_count(),
-                "python": platform.python_version(),
-                "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
-                "rounds": args.rounds,
-                "pages": args.pages,
-            },
+            "meta": run_meta(
+                rounds=args.rounds,
+                pages=args.pages,
+            ),
             "sites": sites,
         }
     text = section(data)
     print(text)
     if not args.no_write:
-        (HERE / "crawl.json").write_text(json.dumps(data, indent=2) + "\n")
-        (HERE / "crawl.md").write_text(text, encoding="utf-8")
-        write_section(text, ROOT / "BENCHMARKS.md")
+        publish("crawl", data, text, START, END)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -41,6 +39,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from harness import publish, run_meta  # noqa: E402
+
 REDIS_SERVER = "/usr/bin/redis-server"
 NGINX = "/usr/sbin/nginx"
 START = "<!-- distributed-benchmark:start -->"
@@ -332,18 +334,6 @@ the costs above.
 """
 
 
-def write_section(text: str, path: Path) -> None:
-    """Put the section into `path` between its markers, leaving the rest alone."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in current and END in current:
-        head, _, rest = current.partition(START)
-        _, _, tail = rest.partition(END)
-        new = head + text.rstrip("\n") + tail
-    else:
-        new = (current.rstrip("\n") + "\n\n" if current else "") + text
-    path.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=100_000, help="URLs in the big list")
@@ -368,24 +358,18 @@ def main() -> None:
         from urlcheck.distributed.cluster import DISCOVERY_TIMEOUT
 
         data = {
-            "meta": {
-                "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "cores": os.cpu_count(),
-                "python": platform.python_version(),
-                "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
-                "rounds": args.rounds,
-                "chunk_size": args.chunk_size,
-                "discovery_s": DISCOVERY_TIMEOUT,
-            },
+            "meta": run_meta(
+                rounds=args.rounds,
+                chunk_size=args.chunk_size,
+                discovery_s=DISCOVERY_TIMEOUT,
+            ),
             "runs": [dataclasses.asdict(run) for run in runs],
             "costs": costs,
         }
     text = section(data)
     print(text)
     if not args.no_write:
-        (HERE / "distributed.json").write_text(json.dumps(data, indent=2) + "\n")
-        (HERE / "distributed.md").write_text(text, encoding="utf-8")
-        write_section(text, ROOT / "BENCHMARKS.md")
+        publish("distributed", data, text, START, END)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,8 @@ benchmarks/documents.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -38,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from harness import interleaved, measure  # noqa: E402
+from harness import interleaved, measure, publish, run_meta  # noqa: E402
 
 START = "<!-- documents-benchmark:start -->"
 END = "<!-- documents-benchmark:end -->"
@@ -155,18 +153,6 @@ def section(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path) -> None:
-    """Put the section into `path` between its markers, leaving the rest alone."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in current and END in current:
-        head, _, rest = current.partition(START)
-        _, _, tail = rest.partition(END)
-        new = head + text.rstrip("\n") + tail
-    else:
-        new = (current.rstrip("\n") + "\n\n" if current else "") + text
-    path.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,10000", help="documents per tree, comma-separated")
@@ -191,23 +177,17 @@ def main() -> None:
                 for size in args.sizes.split(",")
             ]
         data = {
-            "meta": {
-                "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "cores": os.cpu_count(),
-                "python": platform.python_version(),
-                "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
-                "rounds": args.rounds,
-                "sizes": args.sizes,
-                "lychee": lychee_version,
-            },
+            "meta": run_meta(
+                rounds=args.rounds,
+                sizes=args.sizes,
+                lychee=lychee_version,
+            ),
             "sizes": sizes,
         }
     text = section(data)
     print(text)
     if not args.no_write:
-        (HERE / "documents.json").write_text(json.dumps(data, indent=2) + "\n")
-        (HERE / "documents.md").write_text(text, encoding="utf-8")
-        write_section(text, ROOT / "BENCHMARKS.md")
+        publish("documents", data, text, START, END)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ is used and the figure is only an upper bound.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
+import platform
 import signal
 import statistics
 import subprocess
@@ -25,6 +28,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TIME = "/usr/bin/time"
 SAMPLE_INTERVAL_S = 0.025
@@ -229,3 +233,36 @@ def interleaved(names: Sequence[str], round_number: int) -> list[str]:
         return []
     shift = round_number % len(names)
     return list(names[shift:]) + list(names[:shift])
+
+
+def run_meta(**more: Any) -> dict[str, Any]:
+    """When and where a benchmark ran, for its JSON and its section (and `more` of its own)."""
+    return {
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        **more,
+    }
+
+
+def publish(name: str, data: dict[str, Any], text: str, start: str, end: str) -> None:
+    """A benchmark's figures to benchmarks/NAME.json, its section to benchmarks/NAME.md and
+    into BENCHMARKS.md between its markers."""
+    here = Path(__file__).resolve().parent
+    (here / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (here / f"{name}.md").write_text(text, encoding="utf-8")
+    write_section(text, here.parent / "BENCHMARKS.md", start, end)
+
+
+def write_section(text: str, path: Path, start: str, end: str) -> None:
+    """Put `text` (which begins with `start` and ends with `end`, a section another script
+    owns) into `path` between those markers, leaving the rest alone; at the end if absent."""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in current and end in current:
+        head, _, rest = current.partition(start)
+        _, _, tail = rest.partition(end)
+        new = head + text.rstrip("\n") + tail
+    else:
+        new = (current.rstrip("\n") + "\n\n" if current else "") + text
+    path.write_text(new, encoding="utf-8")

@@ -13,6 +13,7 @@ MB = 1_000_000
 """Memory is shown in MB of 10^6 bytes (the kernel's kB are KiB)."""
 S1_TARGET = 1.10
 S2_PSS_TARGET_MB = 100.0
+S2_GROWTH_TARGET = 1.2
 STARTUP_TARGET_S = 0.15
 SEED_ASYNC_SPEEDUP = 8.0
 """What the seed reported: async about 8x faster than sync on its 10-URL experiment."""
@@ -178,6 +179,20 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         case = _case_by_size(results, size)
         if case is not None:
             targets.append(_vs_lychee(case, f"{size:,} URLs, equal limits", limit))
+    big, small = _case_by_size(results, BIG), _case_by_size(results, SMALL)
+    if big is not None and small is not None:  # issue 5's, which must still hold
+        pss = _val(_case_stats(big).get("urlcheck"), "pss_mb")
+        pss_small = _val(_case_stats(small).get("urlcheck"), "pss_mb")
+        growth = _ratio(pss, pss_small)
+        targets.append(
+            {
+                "target": f"urlcheck peak PSS at {BIG:,} URLs <= {S2_GROWTH_TARGET:g} x at "
+                f"{SMALL:,}, as before",
+                "measured": f"{_fmt(growth, '.2f')} x ({_fmt(pss, '.1f')} MB vs "
+                f"{_fmt(pss_small, '.1f')} MB)",
+                "ok": None if growth is None else growth <= S2_GROWTH_TARGET,
+            }
+        )
     huge = _case_by_size(results, HUGE)
     if huge is not None:
         pss = _val(_case_stats(huge).get("urlcheck"), "pss_mb")

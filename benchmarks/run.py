@@ -1146,6 +1146,7 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
     if args.from_json is not None:
         results = json.loads(args.from_json.read_text())
+        results["targets"] = evaluate_targets(results)  # the report's targets as they are now
     else:
         results = run_all(settings, argv)
     if settings.out is not None:
