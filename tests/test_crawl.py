@@ -175,3 +175,65 @@ def test_hostile_sitemaps_fail_alone_with_one_line(
     assert len([row for row in rows if row["file"] == served.url("/")]) == len(
         site.pages["/"].links
     ), "the good page is read all the same"
+
+
+BASES = [
+    "http://Ex.org:8080/dir/page.html?q=1#f",
+    "http://ex.org",
+    "http://ex.org/a/b/",
+    "https://h/a/b;p?q#f",
+    "http://[::1]:8080/x/y",
+    "mailto:x",
+]
+LINKS = [
+    "http://a.b/x/../y",
+    "/p/1.html",
+    "/p/../q.html?x=1#frag",
+    "/",
+    "https://A.B/c#d",
+    "//other/x",
+    "rel.html",
+    "../up.html#t",
+    "?q",
+    "#top",
+    "/a?",
+    "./x",
+    "../../../x",
+    "a/b?c#d",
+    "mailto:x@y",
+    "x:y",
+    "",
+    " x.html ",
+    "a b.html",
+    ";p",
+    "HTTP://x/y",
+    "\x0b//evil.example/",
+    "\x01/x",
+    "https://[::1/",
+    "https://exämple.org/",
+    "http:foo",
+]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_a_pages_links_are_joined_as_urljoin_joins_them(base: str) -> None:
+    """The fast joins of `pages._resolved` give, once normalized, what urljoin gives."""
+    import urllib.parse
+
+    from urlcheck.pages import _resolved
+    from urlcheck.urls import normalize_url
+
+    for written in LINKS:
+        link = _resolved(written, 1, 1, base)
+        try:
+            joined = urllib.parse.urljoin(base, written.strip("\t\n\f\r "))
+        except ValueError:
+            assert link.url is None, written
+            continue
+        if joined.partition(":")[0].lower() not in ("http", "https") or ":" not in joined:
+            assert link.url is None, (written, link)
+            continue
+        without, _, fragment = joined.partition("#")
+        assert link.url is not None, written
+        assert normalize_url(link.url) == normalize_url(without), written
+        assert link.fragment == (fragment if "#" in joined else None), written

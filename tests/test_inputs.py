@@ -232,6 +232,22 @@ def test_scan_counts_an_over_long_line_once(tmp_path: Path) -> None:
     assert scan.lines == len(list(reader)) == 3
 
 
+def test_scan_of_a_file_that_cannot_seek_to_its_end_leaves_the_others_whole(
+    tmp_path: Path,
+) -> None:
+    """/proc's files seek, but not to their end: the scan gives up, and the lists before
+    such a file are read from their start all the same."""
+    from urlcheck.scan import bitmap_bits, scan_sources
+
+    path = tmp_path / "urls.txt"
+    path.write_text("http://a.test/\nhttp://b.test/\n")
+    reader = open_sources([str(path), "/proc/self/mounts"])
+    assert scan_sources(reader.sources) is None
+    assert [t.url for t in reader if t.problem is None][:2] == ["http://a.test/", "http://b.test/"]
+    assert bitmap_bits(0) == bitmap_bits(1_000) == 1 << 23  # 1 MiB at least
+    assert bitmap_bits(40_000_000) == 1 << 26  # a bit per byte of the lists
+
+
 def test_scan_gives_up_on_streams_it_cannot_rewind() -> None:
     from urlcheck.scan import scan_sources
 

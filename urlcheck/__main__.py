@@ -54,10 +54,11 @@ def _exit(code: object) -> None:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe (| head), a closed stream
-            if stream is sys.stdout and status == 0:
-                status = BROKEN_PIPE
+            if stream is sys.stdout:
+                status = BROKEN_PIPE  # as the run itself says when its reader went away
     os._exit(status)
 
 

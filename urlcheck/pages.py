@@ -117,6 +117,16 @@ def _sitemap(body: bytes, content_type: str | None, url: str) -> Page:
     return page
 
 
+_C0_OR_SPACE = "".join(map(chr, range(33)))
+
+
+def _plain_authority(url: str) -> bool:
+    """An ASCII authority without brackets: urljoin has nothing to refuse in it (an IPv6
+    literal or a non-ASCII host goes to urljoin, which says when it is not valid)."""
+    authority = url.partition("//")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return authority.isascii() and "[" not in authority and "]" not in authority
+
+
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 """What makes a link absolute (``mailto:``, ``HTTP:``): those go through urljoin."""
 
@@ -138,9 +148,11 @@ def _directory(base: str) -> str:
 
 def _resolved(written: str, line: int, column: int, base: str) -> PageLink:
     """A link as written, read against `base` as a browser reads it."""
-    text = written.strip("\t\n\f\r ")
-    plain = "\\" not in text and not text.endswith(("?", "#"))  # as urljoin would leave it
-    if plain and text.startswith(("https://", "http://")):
+    # urljoin drops every C0 control and space before a link, as a browser does.
+    text = written.strip("\t\n\f\r ").lstrip(_C0_OR_SPACE)
+    # The forms joined here give what urljoin gives once normalized; the rest go through it.
+    plain = "\\" not in text and not text.endswith(("?", "#")) and "://" in base
+    if plain and text.startswith(("https://", "http://")) and _plain_authority(text):
         absolute = text  # absolute already: what urljoin gives, without its 10 µs
     elif plain and text.startswith("/") and not text.startswith("//"):
         absolute = _origin(base) + text  # root-relative: dot segments go when normalized

@@ -76,7 +76,10 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
         size = sum(stream.seek(0, 2) - start for stream, start in zip(streams, starts, strict=True))
         for stream, start in zip(streams, starts, strict=True):
             stream.seek(start)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # (a /proc file seeks, but not to its end)
+        for stream, start in zip(streams, starts, strict=True):
+            with contextlib.suppress(OSError, ValueError):
+                stream.seek(start)
         return None
     bits = bitmap_bits(size)
     seen = bytearray(bits // 8)

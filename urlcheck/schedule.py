@@ -119,6 +119,7 @@ class HostQueue:
     def done(self, key: HostKey) -> None:
         """A check of the host `key` (from `get`) is over: its place is free again."""
         busy = self._busy[key] - 1
+        assert busy >= 0, f"{key} given back more often than taken"
         if busy > 0:
             self._busy[key] = busy
         else:

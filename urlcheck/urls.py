@@ -168,8 +168,18 @@ def _where(source: str) -> str:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@functools.lru_cache(maxsize=16_384)
 def normalize_url(url: str) -> str:
+    """The one spelling of an http(s) URL a crawl knows a page by (see `_normalized`);
+    remembered, for a crawl's pages link to the same pages again and again, unless long
+    (a hostile page's unique kilobyte links would only fill the cache)."""
+    return _normalized(url) if len(url) <= NORMALIZED_CACHE_LENGTH else _normalized.__wrapped__(url)
+
+
+NORMALIZED_CACHE_LENGTH = 2048
+
+
+@functools.lru_cache(maxsize=16_384)
+def _normalized(url: str) -> str:
     """The one spelling of an http(s) URL a crawl knows a page by: scheme and host in lower
     case, the default port and the fragment dropped, dot segments resolved, an empty path
     ``/``; the query kept as it is. A URL that cannot be read comes back as it was."""

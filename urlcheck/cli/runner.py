@@ -216,6 +216,7 @@ def run_checks(
 
 SOCKETS_PER_CHECK = 2
 """Open files a check may hold: its connection, and an idle one kept for the host's next."""
+MACOS_OPEN_MAX = 10_240
 SPARE_FILES = 64
 """Beside the sockets: the lists, the database, pipes to worker processes, the trust store."""
 
@@ -231,11 +232,17 @@ def _room_for_sockets(options: CheckOptions) -> None:
     needed = options.concurrency * SOCKETS_PER_CHECK + SPARE_FILES
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft != resource.RLIM_INFINITY and soft < needed:
-            room = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (room, hard))
-    except (OSError, ValueError):  # not allowed: the checks run within the limit there is
+    except (OSError, ValueError):
         return
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    room = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    for asked in (room, min(room, MACOS_OPEN_MAX)):  # macOS refuses more than OPEN_MAX
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (asked, hard))
+            return
+        except (OSError, ValueError):  # not allowed: the checks run within the limit there is
+            continue
 
 
 def _plan(
