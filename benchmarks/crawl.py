@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +39,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from harness import interleaved, measure, publish, run_meta  # noqa: E402
+from harness import median_of as _median  # noqa: E402
 from site_server import run_site_server  # noqa: E402
 
 START = "<!-- crawl-benchmark:start -->"
@@ -106,10 +106,6 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
                 runs[name].append(entry)
                 print(f"  {pages:>6} pages  {name:<12} {result.wall_s:6.2f} s", flush=True)
     return {"pages": pages, "counts": facts.counts(), "runs": runs}
-
-
-def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(run[key] for run in runs)
 
 
 def section(data: dict[str, Any]) -> str:

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from harness import interleaved, measure, publish, run_meta  # noqa: E402
+from harness import median_of as _median  # noqa: E402
 
 START = "<!-- documents-benchmark:start -->"
 END = "<!-- documents-benchmark:end -->"
@@ -106,10 +106,6 @@ def run_size(size: int, rounds: int, commands: dict[str, list[str]], work: Path)
             )
             print(f"  {size:>6} documents  {name:<15} {result.wall_s:6.2f} s", flush=True)
     return {"size": size, "counts": counts, "runs": runs}
-
-
-def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(run[key] for run in runs)
 
 
 def section(data: dict[str, Any]) -> str:

@@ -227,6 +227,11 @@ def median(values: Iterable[float]) -> float | None:
     return statistics.median(data) if data else None
 
 
+def median_of(runs: Iterable[dict[str, Any]], key: str) -> float:
+    """The median of one figure over a contender's runs (the JSON the scripts keep)."""
+    return statistics.median(run[key] for run in runs)
+
+
 def interleaved(names: Sequence[str], round_number: int) -> list[str]:
     """The contenders' order in one round: rotated every round, so no one always goes first."""
     if not names:
