@@ -121,3 +121,23 @@ async def test_a_retry_wait_lends_the_hosts_place() -> None:
     queue.done(A)
     queue.done(A)
     assert await asyncio.wait_for(queue.get(), 1) is None
+
+
+async def test_an_unparsed_target_is_parsed_once_for_the_queue_and_the_request() -> None:
+    """Documents' and crawls' links come unparsed: the queue parses each once, and the
+    target it hands out carries the parsed URL, so the request does not parse it again."""
+    queue = HostQueue(per_host=1, capacity=10)
+    await queue.put(Target(url="https://Example.org:443/a", display="x", line=3, column=7))
+    queue.close()
+    taken = await queue.get()
+    assert taken is not None
+    key, target = taken
+    assert key == ("https", "example.org", 443)
+    assert target.parsed is not None
+    assert str(target.parsed) == "https://example.org/a"
+    assert (target.url, target.display, target.line, target.column) == (
+        "https://Example.org:443/a",
+        "x",
+        3,
+        7,
+    )

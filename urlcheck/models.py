@@ -129,6 +129,13 @@ class Target:
     """A web page (or sitemap) whose links are wanted, and its depth in the crawl (0: named
     on the command line): it is fetched with GET and its body read (`crawl`)."""
 
+    def with_parsed(self, parsed: URL) -> Target:
+        """This target with its URL as parsed (made from the values in order, not with
+        `dataclasses.replace`, which looks the fields up on every call)."""
+        values = list(_target_values(self))
+        values[_TARGET_PARSED] = parsed
+        return Target(*values)
+
     @property
     def key(self) -> object:
         """Lines with equal keys are checked once: the same URL with the same expectations.
@@ -262,6 +269,9 @@ def too_many_redirects_message(redirects: int) -> str:
 
 CheckResult.FIELDS = tuple(f.name for f in fields(CheckResult))
 _result_values = operator.attrgetter(*CheckResult.FIELDS)
+_TARGET_FIELDS = tuple(f.name for f in fields(Target))
+_target_values = operator.attrgetter(*_TARGET_FIELDS)
+_TARGET_PARSED = _TARGET_FIELDS.index("parsed")
 _LINE_FIELDS = tuple(
     CheckResult.FIELDS.index(name) for name in ("url", "line", "file", "id", "column")
 )

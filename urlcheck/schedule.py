@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 from .urls import parse_url
 
 if TYPE_CHECKING:
+    from yarl import URL
+
     from .http.lean import HostKey
     from .models import Target
 
@@ -34,9 +36,12 @@ run of one saturated host's URLs, enough other hosts to keep every worker busy."
 
 def host_key(target: Target) -> HostKey:
     """The host the client's `--per-host` limit counts the target's URL under."""
-    url = target.parsed or parse_url(target.url)[0]  # a shard worker's come unparsed
+    return _key(target.url, target.parsed or parse_url(target.url)[0])
+
+
+def _key(text: str, url: URL | None) -> HostKey:
     if url is None:  # not a URL: the check fails at once, on no host
-        return ("", target.url, 0)
+        return ("", text, 0)
     return (url.scheme, url.raw_host or "", url.port or 0)
 
 
@@ -83,7 +88,12 @@ class HostQueue:
         """Add `target`, waiting while the queue is full."""
         while self._size >= self._capacity:
             await self._wait(self._putters)
-        key = host_key(target)
+        url = target.parsed
+        if url is None:  # a document's or a crawl's link: parsed here once, for the request too
+            url = parse_url(target.url)[0]
+            if url is not None:
+                target = target.with_parsed(url)
+        key = _key(target.url, url)
         queue = self._waiting.get(key)
         if queue is None:
             queue = self._waiting[key] = collections.deque()
