@@ -426,6 +426,34 @@ def test_the_quick_exit_loses_no_output_and_keeps_the_status(
     assert proc.stderr == ""
 
 
+def test_a_low_open_file_limit_is_raised_for_the_concurrency(
+    tmp_path: Path, server: Served
+) -> None:
+    """Started with room for 64 open files, a run of 200 checks at once still makes its 200
+    connections: it raises its soft limit towards the hard one first."""
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+        )
+
+    urls = [server.url(f"/slow?delay=0.5&n={n}") for n in range(200)]
+    path = url_file(tmp_path, *urls)
+    proc = subprocess.run(
+        urlcheck_cmd(*FAST, "--concurrency", "200", "--per-host", "0", "--format", "jsonl", path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=low_limit,
+    )
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(rows) == 200
+    assert all(row["ok"] for row in rows), [r["error"] for r in rows if not r["ok"]][:3]
+    assert proc.returncode == 0, proc.stderr
+    assert server.state["peak"] > 64  # more connections at once than the limit it started with
+
+
 @pytest.mark.parametrize("fmt", ["junit", "prometheus", "markdown"])
 def test_ci_formats_cover_every_line(fmt: str, mixed: str) -> None:
     result = run(*FAST, "--format", fmt, mixed)

@@ -176,6 +176,7 @@ def normalize_url(url: str) -> str:
 
 
 NORMALIZED_CACHE_LENGTH = 2048
+"""Longer URLs are normalized every time, not remembered."""
 
 
 @functools.lru_cache(maxsize=16_384)
