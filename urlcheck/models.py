@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .record import record
 from .urls import line_id
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class Expectations:
     contains: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """One URL line of an input, or one link of a document: what to request, and where it
     came from."""
@@ -148,7 +149,7 @@ class Target:
         return self.url if self.expect is None else (self.url, self.expect)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckResult:
     """The outcome of checking one URL line; an unreachable URL is a result, not an exception."""
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass
 from typing import Protocol, cast
 
 import httptools
 
+from ..record import record
 from . import failures
 from .body import BodyReader
 from .walls import SNIFF_BYTES, SNIFF_STATUSES, WALL_HEADERS
@@ -44,7 +44,7 @@ KEPT_HEADERS = frozenset(
 """The response headers a check looks at; the others are parsed and dropped."""
 
 
-@dataclass(slots=True, frozen=True)
+@record
 class Response:
     """A response as a check sees it: its head, and the start of its body when asked for."""
 
