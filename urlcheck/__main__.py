@@ -23,6 +23,9 @@ def run() -> None:
     process without tearing the interpreter down."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupted)
+    from . import collector
+
+    collector.tune()
     from .cli import main
 
     try:

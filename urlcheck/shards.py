@@ -24,7 +24,7 @@ import sys
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any, BinaryIO
 
-from . import loops
+from . import collector, loops
 from .errors import ShardError
 from .frames import LENGTH, frame, read_frame
 from .inputs import TargetReader, parse_line, url_word
@@ -290,6 +290,7 @@ async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> Non
 def main() -> None:
     """``python -m urlcheck.shards``: one worker, started by `check_urls_sharded`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    collector.tune()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     options = _read_message(stdin)
     if not isinstance(options, CheckOptions):
