@@ -28,12 +28,13 @@ def plain_table(results: Sequence[CheckResult]) -> str:
             heading[url_column] = row
             lines.append(heading)
         else:
-            lines.append([cell.text for cell in row])
+            lines.append([text for text, _ in row])
     # Each cell's width once: its length, unless it has wide or combining characters.
     sizes = [[len(text) if text.isascii() else cell_width(text) for text in line] for line in lines]
-    widths = [column.width or 0 for column in columns]
-    for line_sizes in sizes:
-        widths = [max(pair) for pair in zip(widths, line_sizes, strict=True)]
+    widths = [
+        max(column.width or 0, *column_sizes)
+        for column, column_sizes in zip(columns, zip(*sizes, strict=True), strict=True)
+    ]
     right = [column.justify == "right" for column in columns]
     out = []
     headings = 0

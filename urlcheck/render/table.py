@@ -55,7 +55,7 @@ def results_table(results: Sequence[CheckResult], *, title: str | None = None) -
             table.add_row(*heading)
         else:
             # Text, not str: rich would read "[...]" in a URL as markup (and may fail on it).
-            table.add_row(*(Text(cell.text, style=cell.style) for cell in row))
+            table.add_row(*(Text(text, style=style) for text, style in row))
         started = True
     return table
 
