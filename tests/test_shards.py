@@ -164,3 +164,20 @@ def test_a_result_crosses_the_pipe_whole() -> None:
     values.update(url="http://h/", ok=False, error_kind=ErrorKind.STATUS, file="f.txt")
     result = CheckResult(**values)  # type: ignore[arg-type]
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_a_frame_cut_short_or_garbled_is_an_eof_error() -> None:
+    """What a worker sends is read whole or not at all: a stream cut mid-message, or one that
+    something else wrote into, is an EOFError for the caller to report, never a pickle's."""
+    import io
+
+    from urlcheck.frames import LENGTH, frame, read_frame
+
+    message = frame(["a", 1])
+    assert read_frame(io.BytesIO(message)) == ["a", 1]
+    assert read_frame(io.BytesIO(b"")) is None
+    with pytest.raises(EOFError, match="cut short"):
+        read_frame(io.BytesIO(message[:-1]))
+    garbled = LENGTH.pack(5) + b"\x00oops"
+    with pytest.raises(EOFError, match="garbled"):
+        read_frame(io.BytesIO(garbled))

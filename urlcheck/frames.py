@@ -18,7 +18,8 @@ def frame(message: object) -> bytes:
 
 
 def read_frame(stream: IO[bytes]) -> Any:
-    """The next message on a blocking stream, or None at its end (EOFError: cut short)."""
+    """The next message on a blocking stream, or None at its end (EOFError: cut short, or
+    garbled by something else that wrote to the stream)."""
     head = stream.read(LENGTH.size)
     if not head:
         return None
@@ -28,4 +29,7 @@ def read_frame(stream: IO[bytes]) -> Any:
     data = stream.read(size)
     if len(data) < size:
         raise EOFError("a message was cut short")
-    return pickle.loads(data)
+    try:
+        return pickle.loads(data)
+    except pickle.UnpicklingError as exc:
+        raise EOFError(f"a message was garbled ({exc})") from None
