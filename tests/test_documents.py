@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from .faults import run_urlcheck
 from .servers import SERVED, Served, serve_app
@@ -522,3 +524,63 @@ def test_a_broken_local_sitemap_is_one_line(tmp_path: Path) -> None:
         f"urlcheck: error: {root / 'sitemap.xml'}: cannot read it (not a sitemap"
     )
     assert [row["url"] for row in rows] == ["a.md"]
+
+
+def _worker_children() -> list[int]:
+    """This process's children that are document workers (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == os.getpid() and b"urlcheck.documents.workers" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def test_workers_started_ahead_stop_when_the_run_never_reads(tmp_path: Path) -> None:
+    """The workers start before the run reads its documents (their start-up overlaps the
+    parent's); a run that stops first (a bad --db, Ctrl-C) stops them, and reading after
+    starting uses them, once."""
+    from urlcheck.documents import DocumentReader, Settings, documents_of
+
+    files = {f"d/page-{n:03d}.md": f"# Page {n}\n\n[gone](gone-{n}.md)\n" for n in range(250)}
+    documents = documents_of([str(write(tmp_path / "tree", files))], [], [])
+    assert len(documents) == 250
+    reader = DocumentReader(documents, Settings(), processes=2)
+    reader.start()
+    assert len(_worker_children()) == 2
+    reader.close()
+    assert _worker_children() == []
+
+    reader = DocumentReader(documents, Settings(), processes=2)
+    reader.start()
+    reader.start()  # started once
+    assert len(_worker_children()) == 2
+    rows = [row for item in reader if isinstance(item, list) for row in item]
+    assert len(rows) == 250
+    assert all(row.error_kind == "missing_file" for row in rows)
+    assert _worker_children() == []
+    reader.close()  # after the run: nothing left to stop, and no error
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab./#?%:é \t\n-_~")), max_size=24))
+@example("../sec-1/page.md#setup")
+@example("./a b.md#x")
+@example(" ./a.md")
+@example("a.md#")
+@example("a%20b.md")
+def test_the_quick_relative_path_resolves_as_the_general_one(link: str) -> None:
+    """`resolve` takes a short way for a plain relative link when it knows the document's
+    directory; every link resolves there as it does the long way."""
+    from urlcheck.documents.resolve import resolve
+
+    document = "/docs/guide/index.md"
+    quick = resolve(link, document, directory="/docs/guide")
+    assert quick == resolve(link, document)

@@ -327,6 +327,8 @@ class TargetReader:
         for source in self.sources:
             if source is not self.reading:
                 source.close()
+        if self.documents is not None:
+            self.documents.close()
 
     def __iter__(self) -> Iterator[Target | CheckResult | list[CheckResult]]:
         keep = self.keep

@@ -230,5 +230,12 @@ def line_id(source: str, url: str) -> str:
     """The stable id of a URL line: the start of the SHA-256 of its file's absolute path and
     its unmasked URL. Moving the line in its file keeps it; a password tells two lines apart
     without being stored or shown; it is never a URL (badges, the monitor's state)."""
-    data = f"{_where(source)}\0{url}".encode("utf-8", "surrogatepass")
+    return line_id_at(_where(source), url)
+
+
+def line_id_at(where: str, url: str) -> str:
+    """`line_id` of a line whose file's absolute path, `where`, is known already (a
+    document's): no lookup of the working directory, a syscall that lets another thread
+    take the GIL for up to a switch interval."""
+    data = f"{where}\0{url}".encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()[:LINE_ID_LENGTH]

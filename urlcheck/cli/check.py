@@ -186,6 +186,8 @@ def _check(
     source = _remote(broker)
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.closing(reader))
+        if reader.documents is not None:
+            reader.documents.start()  # their workers start up while the run sets up
         recorder = open_recorder(history.db_path, history.keep, stack)
         if history.cache is not None:
             reader.cached = _cached(recorder, history.cache)

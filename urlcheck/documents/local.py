@@ -14,9 +14,9 @@ import os
 
 from ..fragments import Anchors, Dialect, missing_message
 from ..models import ErrorKind, Target
-from ..urls import line_id, mask_link, parse_url
+from ..urls import line_id_at, mask_link, parse_url
 from .found import Found, Parsed, Settings, Verdict, document_anchors, read_text
-from .walk import Kind
+from .walk import Document, Kind
 
 _DIALECTS = {Kind.MARKDOWN: Dialect.MARKDOWN, Kind.HTML: Dialect.HTML}
 
@@ -69,8 +69,8 @@ def needs_other(found: Found, files: LocalFiles) -> bool:
     )
 
 
-def _result(
-    document: str,
+def verdict(
+    document: Document,
     found: Found,
     *,
     ok: bool = True,
@@ -79,13 +79,14 @@ def _result(
     reason: str | None = None,
     skipped: bool = False,
 ) -> Verdict:
-    return Verdict(
+    """The verdict on `found`, a link of `document`: fine unless `ok` is False."""
+    return (
         mask_link(found.url),
         found.line,
         found.column,
         ok,
-        document,
-        line_id(document, found.url),
+        document.path,
+        line_id_at(document.absolute, found.url),
         kind,
         error,
         reason,
@@ -93,24 +94,26 @@ def _result(
     )
 
 
-def decide(document: str, found: Found, files: LocalFiles, settings: Settings) -> Verdict | Target:
+def decide(
+    document: Document, found: Found, files: LocalFiles, settings: Settings
+) -> Verdict | Target:
     """The result of a link that needs no request, or the `Target` of one that does (a
     skipped result instead with ``--offline``). A fragment into a document `files` has not
     read is read now (see `needs_other` to wait for it instead)."""
     what = found.what
     if what == "remote":
         if settings.offline:
-            return _result(document, found, skipped=True, reason="not checked: --offline")
+            return verdict(document, found, skipped=True, reason="not checked: --offline")
         return _remote(document, found, fragments=settings.fragments)
     if what == "unchecked":
         reason = f"{found.target}: links are not checked"
-        return _result(document, found, skipped=True, reason=reason)
+        return verdict(document, found, skipped=True, reason=reason)
     if what == "unknowable":
-        return _result(document, found, ok=False, kind=ErrorKind.INVALID_URL, error=found.target)
+        return verdict(document, found, ok=False, kind=ErrorKind.INVALID_URL, error=found.target)
     place = found.place
     assert place is not None
     if not place.exists:
-        return _result(
+        return verdict(
             document,
             found,
             ok=False,
@@ -118,10 +121,10 @@ def decide(document: str, found: Found, files: LocalFiles, settings: Settings) -
             error=f"no such file or directory: {shown_path(found.target, files.cwd)}",
         )
     if found.fragment is None or place.kind is None:
-        return _result(document, found)
+        return verdict(document, found)
     anchors = files.anchors(found.target, place.kind)
     if anchors is None:
-        return _result(
+        return verdict(
             document,
             found,
             ok=False,
@@ -129,27 +132,28 @@ def decide(document: str, found: Found, files: LocalFiles, settings: Settings) -
             error=f"cannot read {shown_path(found.target, files.cwd)} to find #{found.fragment}",
         )
     if anchors.has(found.fragment):
-        return _result(document, found)
+        return verdict(document, found)
     message = missing_message(found.fragment, shown_path(found.target, files.cwd), anchors)
-    return _result(document, found, ok=False, kind=ErrorKind.FRAGMENT, error=message)
+    return verdict(document, found, ok=False, kind=ErrorKind.FRAGMENT, error=message)
 
 
-def _remote(document: str, found: Found, *, fragments: bool) -> Target:
+def _remote(document: Document, found: Found, *, fragments: bool) -> Target:
     parsed, problem = parse_url(found.target)
+    source = document.path
     display = mask_link(found.url)
     if problem is not None:
         return Target(
             url=found.target,
             display=display,
-            source=document,
+            source=source,
             line=found.line,
             column=found.column,
-            problem=f"{document}:{found.line}:{found.column}: {problem}",
+            problem=f"{source}:{found.line}:{found.column}: {problem}",
         )
     return Target(
         url=found.target,
         display=display,
-        source=document,
+        source=source,
         line=found.line,
         column=found.column,
         parsed=parsed,

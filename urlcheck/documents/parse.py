@@ -69,7 +69,7 @@ class Parser:
             if needs_other(found, files):
                 parsed.deferred.append(found)
                 continue
-            parsed.items.append(decide(document.path, found, files, settings))
+            parsed.items.append(decide(document, found, files, settings))
         return parsed
 
     def _resolve(self, url: str, document: str, directory: str, base: str | None) -> _Where:

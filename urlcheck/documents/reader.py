@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..models import CheckResult, Target
-from .found import Found, Parsed, Settings, Verdict
+from .found import Found, Parsed, Settings, Verdict, verdict_result
 from .local import LocalFiles, decide
 from .parse import Parser
 from .walk import Document
+
+if TYPE_CHECKING:
+    from .workers import Workers
 
 POOL_MIN_DOCUMENTS = 200
 """Fewer documents are parsed in this process: starting workers (about 0.1 s) would cost
@@ -42,13 +46,32 @@ class DocumentReader:
     errors: list[str] = field(default_factory=list)
     processes: int = 0
     """Worker processes to parse with: 0 decides by the number of documents and cores."""
+    _workers: Workers | None = field(default=None, init=False, repr=False)
+
+    def start(self) -> None:
+        """Start the worker processes now, if the documents are to be parsed in any, so that
+        they are ready when the run begins to read (see `close`)."""
+        count = self._count()
+        if count > 1 and self._workers is None:
+            from .workers import Workers
+
+            try:
+                self._workers = Workers(self.settings, count)
+            except OSError:  # no process to be had (EMFILE, EAGAIN): parse them here
+                self.processes = 1
+
+    def close(self) -> None:
+        """Stop the workers `start` started, if the run did not read the documents."""
+        if self._workers is not None:
+            self._workers.close()
 
     def __iter__(self) -> Iterator[list[CheckResult] | Target]:
         files = LocalFiles()
         upcoming = {document.absolute for document in self.documents}
-        waiting: dict[str, list[tuple[str, Found]]] = {}
+        waiting: dict[str, list[tuple[Document, Found]]] = {}
         for parsed in self._parsed():
             path = parsed.absolute
+            document = Document(parsed.path, parsed.kind, path)
             upcoming.discard(path)
             if parsed.error is not None:
                 self.errors.append(parsed.error)
@@ -56,14 +79,14 @@ class DocumentReader:
             decided = [decide(d, found, files, self.settings) for d, found in waiting.pop(path, ())]
             for found in parsed.deferred:
                 if found.target in upcoming:
-                    waiting.setdefault(found.target, []).append((parsed.path, found))
+                    waiting.setdefault(found.target, []).append((document, found))
                 else:  # read already, or no document of the run: read here if need be
-                    decided.append(decide(parsed.path, found, files, self.settings))
+                    decided.append(decide(document, found, files, self.settings))
             yield from _batched([*parsed.items, *decided])
         for pending in waiting.values():  # documents that were never parsed after all
             yield from _batched([decide(d, found, files, self.settings) for d, found in pending])
 
-    def _workers(self) -> int:
+    def _count(self) -> int:
         if self.processes:
             return self.processes
         if len(self.documents) < POOL_MIN_DOCUMENTS:
@@ -71,21 +94,19 @@ class DocumentReader:
         return min(cores(), WORKERS_MAX)
 
     def _parsed(self) -> Iterator[Parsed]:
-        workers = self._workers()
-        if workers <= 1:
+        self.start()
+        if self._workers is None:
             parser = Parser(self.settings)  # this run's lookups: files change between runs
             for document in self.documents:
                 yield parser.parse(document)
             return
-        from .workers import parse_in_workers
-
-        yield from parse_in_workers(self.documents, self.settings, workers)
+        yield from self._workers.parse(self.documents)
 
 
 def _batched(items: list[Verdict | Target]) -> Iterator[list[CheckResult] | Target]:
     """Targets one by one, and the results among them in one list: the checker passes a
     list on in one step, which at 200,000 links is most of a run's overhead saved."""
-    results = [item.result() for item in items if isinstance(item, Verdict)]
+    results = [verdict_result(item) for item in items if isinstance(item, tuple)]
     if results:
         yield results
     for item in items:

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import IO
 
+from .. import collector
 from ..errors import InputError
 from ..frames import frame, read_frame
 from ..models import Target
@@ -32,44 +33,63 @@ AHEAD = 3
 """Batches in flight per worker: enough to keep it busy while the parent reads another's."""
 
 
-def parse_in_workers(
-    documents: Sequence[Document], settings: Settings, workers: int
-) -> Iterator[Parsed]:
-    """`Parser.parse` of every document over `workers` processes, in order. A worker that
-    fails is an InputError; leaving the iterator early stops them all."""
-    processes = [_start(settings) for _ in range(workers)]
-    try:
-        batches = (list(documents[i : i + BATCH]) for i in range(0, len(documents), BATCH))
-        sent: deque[subprocess.Popen[bytes]] = deque()
-        turn = 0
+class Workers:
+    """`count` worker processes, started before the run reads its documents, so that their
+    start-up (about 0.15 s each: Python and the extractors' imports) overlaps the parent's.
+    `parse` them once; `close` stops them (idempotent, and done by `parse` when it ends)."""
 
-        def send_more() -> None:
-            nonlocal turn
-            while len(sent) < workers * AHEAD:
-                batch = next(batches, None)
-                if batch is None:
-                    return
-                process = processes[turn % workers]
-                turn += 1
-                assert process.stdin is not None
-                process.stdin.write(frame(batch))
-                process.stdin.flush()
-                sent.append(process)
+    def __init__(self, settings: Settings, count: int) -> None:
+        self._processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(count):
+                self._processes.append(_start(settings))
+        except BaseException:  # no process left behind when one cannot start (EMFILE …)
+            self.close()
+            raise
 
-        send_more()
-        while sent:
-            process = sent.popleft()
-            assert process.stdout is not None
-            try:
-                answer = read_frame(process.stdout)
-            except EOFError:
-                answer = None
-            if answer is None:
-                raise InputError(f"a process reading documents ended ({process.wait()})")
+    def parse(self, documents: Sequence[Document]) -> Iterator[Parsed]:
+        """`Parser.parse` of every document over the workers, in order. A worker that fails
+        is an InputError; leaving the iterator early stops them all."""
+        processes = self._processes
+        workers = len(processes)
+        try:
+            batches = (list(documents[i : i + BATCH]) for i in range(0, len(documents), BATCH))
+            sent: deque[subprocess.Popen[bytes]] = deque()
+            turn = 0
+
+            def send_more() -> None:
+                nonlocal turn
+                while len(sent) < workers * AHEAD:
+                    batch = next(batches, None)
+                    if batch is None:
+                        return
+                    process = processes[turn % workers]
+                    turn += 1
+                    assert process.stdin is not None
+                    process.stdin.write(frame(batch))
+                    process.stdin.flush()
+                    sent.append(process)
+
             send_more()
-            yield from answer
-    finally:
-        for process in processes:
+            while sent:
+                process = sent.popleft()
+                assert process.stdout is not None
+                try:
+                    answer = read_frame(process.stdout)
+                except EOFError:
+                    answer = None
+                if answer is None:
+                    raise InputError(f"a process reading documents ended ({process.wait()})")
+                send_more()
+                yield from answer
+        except BrokenPipeError:  # a worker went away before it had its batch
+            raise InputError("a process reading documents ended") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop every worker and wait for it."""
+        for process in self._processes:
             with contextlib.suppress(OSError):
                 assert process.stdin is not None
                 process.stdin.close()
@@ -112,8 +132,9 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 def main() -> None:
-    """``python -m urlcheck.documents.workers``: one worker, started by `parse_in_workers`."""
+    """``python -m urlcheck.documents.workers``: one worker, started by `Workers`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    collector.tune()
     with contextlib.suppress(BrokenPipeError, EOFError):  # the parent stopped early
         _serve(sys.stdin.buffer, sys.stdout.buffer)
 
