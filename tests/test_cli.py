@@ -402,6 +402,46 @@ def test_a_closed_pipe_ends_the_run_quietly(tmp_path: Path, server: Served) -> N
         assert proc.stderr == "", proc.stderr
 
 
+def test_jsonl_rows_come_out_while_the_run_goes_on(tmp_path: Path, server: Served) -> None:
+    """Rows are flushed once per turn of the loop, not once per row: still, a fast URL's row
+    is out long before a slow URL of the same run has answered."""
+    path = url_file(tmp_path, server.url("/ok"), server.url("/slow?delay=3&n=1"))
+    started = time.monotonic()
+    with subprocess.Popen(
+        urlcheck_cmd(*FAST, "--format", "jsonl", path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+    ) as proc:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        first_at = time.monotonic() - started
+        second = json.loads(proc.stdout.readline())
+        done_at = time.monotonic() - started
+        proc.wait(timeout=30)
+    assert first["url"] == server.url("/ok")
+    assert second["url"].startswith(server.url("/slow"))
+    assert first_at < done_at - 2, (first_at, done_at)
+    assert proc.returncode == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["jsonl", "table", "json"])
+def test_a_full_disk_is_one_line_and_exit_2(tmp_path: Path, server: Served, fmt: str) -> None:
+    path = url_file(tmp_path, *(server.url(f"/ok?n={n}") for n in range(50)))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            urlcheck_cmd(*FAST, "--all", "--format", fmt, path),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr == "urlcheck: error: cannot write the results: No space left on device\n"
+
+
 def test_the_quick_exit_loses_no_output_and_keeps_the_status(
     tmp_path: Path, server: Served
 ) -> None:

@@ -108,6 +108,20 @@ async def _check(
     assert task is not None
     interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
     loop.call_later(PRINTING_LOADS_AFTER, output.requests_out.set)
+    flush_due = False
+
+    def flush() -> None:
+        # Once per turn of the loop, for every row written in it: a row is out as soon as
+        # it is known, but a crawl's 24,000 rows are not 24,000 write calls on the loop.
+        nonlocal flush_due
+        flush_due = False
+        try:
+            output.stdout.flush()
+        except BrokenPipeError:
+            run.broken_pipe = True
+        except OSError as exc:  # a full disk …: said once the run has stopped
+            run.write_error = exc.strerror or str(exc)
+
     if interrupt.requested:
         run.interrupted = True
         return run
@@ -129,10 +143,15 @@ async def _check(
                 if output.format == "jsonl":
                     try:
                         output.stdout.write(to_jsonl(result) + "\n")
-                        output.stdout.flush()
                     except BrokenPipeError:
                         run.broken_pipe = True
+                    except OSError as exc:
+                        run.write_error = exc.strerror or str(exc)
+                    if run.broken_pipe or run.write_error:  # here, or in the last flush
                         break
+                    if not flush_due:
+                        flush_due = True
+                        loop.call_soon(flush)
                 else:
                     run.keep(result, output)
     except asyncio.CancelledError:
@@ -193,6 +212,8 @@ def run_checks(
         if run.broken_pipe:
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
+        if run.write_error is not None:
+            raise InputFailure(f"cannot write the results: {run.write_error}")
         if run.summary.total == 0 and not run.interrupted:
             names = ", ".join(reader.names)
             raise InputFailure(f"no URLs found in {names}")
@@ -206,6 +227,8 @@ def run_checks(
         except BrokenPipeError:
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
+        except OSError as exc:
+            raise InputFailure(f"cannot write the results: {exc.strerror or exc}") from None
     return exit_status(
         checked=run.summary.total,
         failed=run.summary.failed,

@@ -47,6 +47,8 @@ class Run:
     hidden_ok: int = 0
     interrupted: bool = False
     broken_pipe: bool = False
+    write_error: str | None = None
+    """Why the results could not be written as they came (a full disk …), if so."""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     overflowed: bool = False
     """The table outgrew a screen: from then on only failures are kept."""
