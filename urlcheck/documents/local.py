@@ -29,10 +29,13 @@ def shown_path(path: str, cwd: str) -> str:
 
 
 class LocalFiles:
-    """The anchors of local documents, each read at most once in a process."""
+    """The anchors of local documents, each read at most once in a process; with a `limit`,
+    those of the last `limit` documents only (a worker's: what it forgets, it leaves to the
+    parent, who knows every document of the run)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._anchors: dict[str, Anchors | None] = {}
+        self._limit = limit
         self.cwd = os.getcwd()
         """Where messages show paths from."""
 
@@ -40,7 +43,12 @@ class LocalFiles:
         """Keep the anchors of a document just read."""
         dialect = _DIALECTS.get(parsed.kind)
         if parsed.error is None and dialect is not None:  # a sitemap has no anchors
-            self._anchors[parsed.absolute] = Anchors(parsed.anchors, dialect)
+            self._keep(parsed.absolute, Anchors(parsed.anchors, dialect))
+
+    def _keep(self, path: str, anchors: Anchors | None) -> None:
+        if self._limit is not None and len(self._anchors) >= self._limit:
+            del self._anchors[next(iter(self._anchors))]  # the oldest
+        self._anchors[path] = anchors
 
     def knows(self, path: str) -> bool:
         """Whether the anchors of `path` are known (read, or found unreadable)."""
@@ -52,9 +60,11 @@ class LocalFiles:
             try:
                 text = read_text(path)
             except (OSError, ValueError):
-                self._anchors[path] = None
+                found = None
             else:
-                self._anchors[path] = Anchors(document_anchors(text, kind), _DIALECTS[kind])
+                found = Anchors(document_anchors(text, kind), _DIALECTS[kind])
+            self._keep(path, found)
+            return found
         return self._anchors[path]
 
 

@@ -28,6 +28,11 @@ RESOLVED_CACHE = 4_096
 links repeated, or its neighbours' (the walk reads a directory's documents in turn): on
 the documents benchmark's tree 4,096 entries miss 2 % more links than 100,000 did, and a
 worker's peak memory went from 55 MB to 30 MB."""
+ANCHORS_KEPT = 1_024
+"""Documents whose anchors a parser keeps to judge later links to them itself; a link into
+one it has forgotten is judged by the reader, which has them all. Links mostly point near
+(the same directory, the next page): a worker's memory stays flat, the reader's share of
+the verdicts grows a little."""
 PLACES_CACHE = 100_000
 """Paths looked up per process before that cache starts again (a ``stat`` each)."""
 
@@ -40,7 +45,7 @@ class Parser:
         self.settings = settings
         link_filter = LinkFilter.of(settings.include, settings.exclude)
         self.keep = link_filter.keeps if link_filter else None
-        self.files: LocalFiles = LocalFiles()
+        self.files: LocalFiles = LocalFiles(limit=ANCHORS_KEPT)
         self._places: dict[str, Where] = {}
         self._resolved: dict[tuple[str, str | None, str], _Where] = {}
 
