@@ -166,9 +166,9 @@ def print_results(run: Run, output: Output, stdout: IO[str], files: list[str]) -
         output.stdout.write(to_markdown(rows, None if output.quiet else run.summary))
     elif output.format == "table" and not output.terminal:
         # A file or a pipe: the same table as plain text, drawn without rich (fast at any size).
-        from ..render.plain import plain_summary, plain_table
+        from ..render.plain import plain_lines, plain_summary
 
-        output.stdout.write(plain_table(rows))
+        output.stdout.writelines(plain_lines(rows))
         if not output.quiet:
             output.stdout.write(
                 plain_summary(run.summary, hidden_ok=run.hidden_ok, interrupted=run.interrupted)

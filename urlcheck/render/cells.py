@@ -10,7 +10,7 @@ drawn in on a terminal.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,8 +61,9 @@ def cell_width(text: str) -> int:
     return width
 
 
-def status_cells(results: Sequence[CheckResult]) -> tuple[list[Column], list[Row | Heading]]:
-    """The status table's columns and rows (a document's name before its links)."""
+def status_cells(results: Sequence[CheckResult]) -> tuple[list[Column], Iterator[Row | Heading]]:
+    """The status table's columns, and its rows one at a time (a document's name before its
+    links): a drawer holds what it needs of each, not every cell of every row at once."""
     by_document = any(r.column is not None for r in results)
     show_certs = any(r.cert_days is not None for r in results)
     columns = [
@@ -77,12 +78,17 @@ def status_cells(results: Sequence[CheckResult]) -> tuple[list[Column], list[Row
         columns.append(Column("Cert", justify="right"))
     columns += [Column("Redirects", fold=True), Column("Error", fold=True)]
     longest = max((r.elapsed_ms for r in results if r.attempts), default=0.0)
-    rows: list[Row | Heading] = []
+    return columns, _rows(results, longest, by_document=by_document, show_certs=show_certs)
+
+
+def _rows(
+    results: Sequence[CheckResult], longest: float, *, by_document: bool, show_certs: bool
+) -> Iterator[Row | Heading]:
     current = None
     for result in results:
         if by_document and result.file != current:
             current = result.file
-            rows.append(result.file)
+            yield result.file
         timing, bar = EMPTY, EMPTY
         if result.attempts:
             timing = (f"{result.elapsed_ms:,.0f} ms", "")
@@ -100,5 +106,4 @@ def status_cells(results: Sequence[CheckResult]) -> tuple[list[Column], list[Row
             days = result.cert_days
             row.append(EMPTY if days is None else (f"{days:,.0f} d", CERT_STYLES[cert_level(days)]))
         row += [(redirect_text(result), ""), (result.error or "", "red")]
-        rows.append(row)
-    return columns, rows
+        yield row

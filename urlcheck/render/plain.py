@@ -5,7 +5,7 @@ millisecond a row, fine for a screen, not for a report)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..models import CheckResult, Summary
 from .cells import cell_width, status_cells
@@ -17,40 +17,54 @@ GAP = "  "
 
 def plain_table(results: Sequence[CheckResult]) -> str:
     """The status table as text (empty for no results)."""
+    return "".join(plain_lines(results))
+
+
+def plain_lines(results: Sequence[CheckResult]) -> Iterator[str]:
+    """The status table's lines, each with its newline, to write as they come: the widths
+    need every row's texts first, but never the whole table as one string."""
     if not results:
-        return ""
+        return
     columns, rows = status_cells(results)
     url_column = [column.header for column in columns].index("URL")
-    lines: list[list[str]] = [[column.header for column in columns]]
+    headers = [column.header for column in columns]
+    widths = [max(column.width or 0, _width(column.header)) for column in columns]
+    lines: list[list[str] | str] = [headers]
     for row in rows:
         if isinstance(row, str):  # a document's name, in the URL column
-            heading = [""] * len(columns)
-            heading[url_column] = row
-            lines.append(heading)
-        else:
-            lines.append([text for text, _ in row])
-    # Each cell's width once: its length, unless it has wide or combining characters.
-    sizes = [[len(text) if text.isascii() else cell_width(text) for text in line] for line in lines]
-    widths = [
-        max(column.width or 0, *column_sizes)
-        for column, column_sizes in zip(columns, zip(*sizes, strict=True), strict=True)
-    ]
+            widths[url_column] = max(widths[url_column], _width(row))
+            lines.append(row)
+            continue
+        line = [text for text, _ in row]
+        # Each cell's width: its length, unless it has wide or combining characters.
+        widths = [max(pair) for pair in zip(widths, map(_width, line), strict=True)]
+        lines.append(line)
     right = [column.justify == "right" for column in columns]
-    out = []
     headings = 0
-    for number, (line, line_sizes) in enumerate(zip(lines, sizes, strict=True)):
+    for number, item in enumerate(lines):
         if number == 1:
-            out.append("─" * (sum(widths) + len(GAP) * (len(widths) - 1)))
-        if number and isinstance(rows[number - 1], str):
+            yield "─" * (sum(widths) + len(GAP) * (len(widths) - 1)) + "\n"
+        if isinstance(item, str):
             if headings:
-                out.append("")  # a blank line before each document's name but the first
+                yield "\n"  # a blank line before each document's name but the first
             headings += 1
+            yield _heading(item, url_column, widths)
+            continue
         parts = []
-        for text, size, width, to_right in zip(line, line_sizes, widths, right, strict=True):
-            pad = " " * (width - size)
+        for text, width, to_right in zip(item, widths, right, strict=True):
+            pad = " " * (width - _width(text))
             parts.append(pad + text if to_right else text + pad)
-        out.append(GAP.join(parts).rstrip())
-    return "\n".join(out) + "\n"
+        yield GAP.join(parts).rstrip() + "\n"
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_width(text)
+
+
+def _heading(name: str, url_column: int, widths: list[int]) -> str:
+    """A document's name in the URL column, the columns before it blank."""
+    before = sum(widths[:url_column]) + len(GAP) * url_column
+    return " " * before + name.rstrip() + "\n"
 
 
 def plain_summary(summary: Summary, *, hidden_ok: int = 0, interrupted: bool = False) -> str:
