@@ -25,7 +25,6 @@ from .http.config import BODY_LIMIT
 from .inputs import to_target
 from .models import UNVERIFIED_KINDS, Attempt, CheckResult, ErrorKind, Fetch, StatusRanges, Target
 from .options import CheckOptions
-from .pages import Page, read_page
 from .schedule import LOOKAHEAD_PER_WORKER, HostQueue
 from .streams import cancel_and_drain, each_in_thread
 from .urls import line_id, mask_url, scrub, secrets_in
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
     from .fragments import Anchors
     from .http.lean import HostKey
+    from .pages import Page
 
 QUEUE_PER_WORKER = 2
 """Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
@@ -195,6 +195,16 @@ async def fetch_url(
     return fragments.judge(checked.result, target.fragment, checked.anchors)
 
 
+def _read_page(
+    body: bytes, content_type: str | None, url: str, *, complete: bool, links: bool
+) -> Page:
+    """`pages.read_page`, in the thread that parses the body: a list whose checks read no
+    body never imports the page reader."""
+    from .pages import read_page
+
+    return read_page(body, content_type, url, complete=complete, links=links)
+
+
 class Checked(NamedTuple):
     """A check's result, before its fragment is judged, and what its body held when it was
     read: the anchors to judge each fragment by, a page's links for the crawl."""
@@ -236,7 +246,7 @@ async def _check(
     if attempt.body is not None and attempt.error_kind is None and attempt.final_url:
         # Parsing a long page takes milliseconds: never on the loop timing other checks.
         page = await asyncio.to_thread(
-            read_page,
+            _read_page,
             attempt.body,
             attempt.content_type,
             attempt.final_url,
