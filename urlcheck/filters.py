@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from .record import record
 
 IGNORE_FILE = ".urlcheckignore"
 
@@ -46,7 +47,7 @@ def read_ignore_file(path: str = IGNORE_FILE) -> list[str]:
     return patterns
 
 
-@dataclass(frozen=True)
+@record
 class LinkFilter:
     """The URLs to leave out, by lychee's rule (see the module's docstring)."""
 

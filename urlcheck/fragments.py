@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import enum
 import urllib.parse
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .models import CheckResult, ErrorKind
+from .record import record
 
 GITHUB_PREFIX = "user-content-"
 ALWAYS_THERE = frozenset({"", "top"})
@@ -29,7 +30,7 @@ class Dialect(enum.StrEnum):
     HTML = "html"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Anchors:
     """What a ``#fragment`` may name in one document."""
 

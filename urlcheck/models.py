@@ -94,7 +94,7 @@ class StatusRanges:
         return hash(self._ranges)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expectations:
     """What one URL line expects beyond the global options, e.g. ``status=200 max-ms=800``."""
 

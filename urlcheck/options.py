@@ -5,10 +5,11 @@ library, the web view, a Celery worker)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any, TypeVar
 
 from .models import StatusRanges
+from .record import record
 
 DEFAULT_CONCURRENCY = 256
 """URLs in flight at once. `DEFAULT_PER_HOST` is what spares each server; this only bounds
@@ -67,7 +68,7 @@ def header_problem(name: str, value: str) -> str | None:
     return None if problem is None else f"header {name!r}: {problem}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckOptions:
     """How to check: the knobs of the command line, with the same defaults."""
 
@@ -132,7 +133,7 @@ class CheckOptions:
         return max(1, self.per_host // processes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutputOptions:
     """Where and how a terminal run prints its results."""
 
@@ -143,7 +144,7 @@ class OutputOptions:
     show_all: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DocumentOptions:
     """Links in documents: where local ones are found, which fragments are looked for."""
 
@@ -157,7 +158,7 @@ class DocumentOptions:
     """Request nothing: a document's remote links are skipped rows."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SiteOptions:
     """Web pages named on the command line: whether the site they are on is walked."""
 
@@ -167,7 +168,7 @@ class SiteOptions:
     max_pages: int = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FilterOptions:
     """Which URLs are checked at all: regular expressions on the URL as written."""
 
@@ -175,7 +176,7 @@ class FilterOptions:
     include: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryOptions:
     """The ``--db`` history a run records into, and how much of it to keep."""
 
@@ -186,7 +187,7 @@ class HistoryOptions:
     """Seconds a fine result stands for the URL without a new request (``--cache``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MonitorOptions:
     """Monitoring from cron: state with thresholds, alerts that fire once, a heartbeat."""
 
@@ -217,7 +218,7 @@ class MonitorOptions:
         return [name for name, present in given.items() if present]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServeOptions:
     """``--serve``: the web view instead of a terminal run."""
 
@@ -228,7 +229,7 @@ class ServeOptions:
     cache_ttl: float = DEFAULT_CACHE_TTL
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BrokerOptions:
     """``--broker``: the checks on a Celery cluster instead of this machine."""
 

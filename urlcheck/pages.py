@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .fragments import Anchors, Dialect
+from .record import record
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
@@ -30,7 +31,7 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").partition(";")[0].strip().lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PageLink:
     """A link on a page: as written, where it starts, and where it leads (absolute,
     without its fragment; None when it is no URL that can be requested)."""

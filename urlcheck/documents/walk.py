@@ -17,7 +17,8 @@ import enum
 import fnmatch
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+
+from ..record import record
 
 ALWAYS_SKIPPED = frozenset({".git", "node_modules"})
 """Directories never walked: a repository's own data, and installed packages."""
@@ -56,7 +57,7 @@ def _is_sitemap_name(name: str) -> bool:
     return lower.startswith("sitemap") and lower.endswith((".xml", ".xml.gz"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Document:
     """A document to read: its path as results name it, its kind, and its absolute path
     (the key every lookup of the run knows it by)."""

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from ..record import record
 
 # The sizes, from captured responses: Akamai 424-631 bytes (Content-Length in the WhatWaf
 # captures), Incapsula's frame 655, AWS WAF's interstitial about 2,000, PerimeterX's block
@@ -51,7 +52,7 @@ WALL_STATUSES = frozenset({403, 429, 503})
 Attack" page, Incapsula), 429 (Cloudflare's rate-limiting challenges, PerimeterX, Vercel)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wall:
     """A wall: whose it is, and what in the response said so (a header, or markup quoted)."""
 
@@ -59,7 +60,7 @@ class Wall:
     evidence: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """One signature: it holds when the status is one of `statuses`, the `header` (if any)
     has a value its pattern matches whole, and every `body` pattern is found in the head of
