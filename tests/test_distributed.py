@@ -6,6 +6,7 @@ Every test that talks to Redis gets a database of its own, so queues and workers
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -209,6 +210,8 @@ def test_targets_and_options_travel_as_plain_json() -> None:
         headers=(("Authorization", "Bearer x"), ("X-A", "b")),
         max_ms=1500.0,
         method="get",
+        retry_refused=True,
+        unverified="warn",
     )
     for value in (target, options, to_target("not a url", source="f.txt", line=7)):
         text = json.dumps(to_json(value))
@@ -217,6 +220,9 @@ def test_targets_and_options_travel_as_plain_json() -> None:
     assert from_json(CheckResult, json.loads(json.dumps(result.to_dict()))) == result
     with pytest.raises(ValueError, match="unknown CheckOptions fields: brand_new"):
         from_json(CheckOptions, {**to_json(options), "brand_new": 1})
+    # Every knob travels: a field the wire forgot would be the default on the workers.
+    assert set(to_json(options)) == {f.name for f in dataclasses.fields(CheckOptions)}
+    assert "retry_refused" not in to_json(CheckOptions()), "defaults stay off the wire"
 
 
 def test_a_chunk_is_checked_by_the_core_in_order(web: Served) -> None:

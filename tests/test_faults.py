@@ -8,10 +8,12 @@ stays within timeout x attempts + backoff, and nothing prints a traceback. The s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import itertools
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -180,17 +182,56 @@ async def test_each_request_is_one_connection_and_attempts_counts_them(
     assert faults.record.accepted == len(methods), "one connection per request"
 
 
-async def test_connection_refused_is_retried_then_reported(
+async def test_a_refused_connection_is_reported_at_once(
     refused_url: str, app: Served, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    # Nothing listens there: an answer, as for curl's --retry, not a failure to retry.
+    options = dataclasses.replace(OPTIONS, retries=2, backoff=5.0, retry_wait_max=5.0)
     started = time.perf_counter()
-    results = await collect([refused_url, app.url("/ok")])
+    results = await collect([refused_url, app.url("/ok")], options)
     result = results[refused_url]
     assert_clear(result, ErrorKind.REFUSED, "connection refused by 127.0.0.1:")
-    assert result.attempts == OPTIONS.retries + 1
+    assert result.attempts == 1
     assert results[app.url("/ok")].ok
-    assert time.perf_counter() - started < budget_s(OPTIONS)
+    assert time.perf_counter() - started < 4.0, "no backoff waited"
     assert "Traceback" not in capfd.readouterr().err
+
+
+async def test_retry_refused_retries_a_refusal_until_the_service_is_up() -> None:
+    # A port bound but not listening refuses connections; it starts listening (a service
+    # coming back) after the first refusal, and the retry finds it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    accepted: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def come_up() -> asyncio.Server:
+        await asyncio.sleep(0.3)
+        return await asyncio.start_server(answer, sock=sock)
+
+    options = dataclasses.replace(OPTIONS, retries=3, backoff=0.5, retry_refused=True)
+    up = asyncio.create_task(come_up())
+    try:
+        result = (await collect([url], options))[url]
+    finally:
+        (await up).close()
+    assert (result.ok, result.status, result.error_kind) == (True, 200, None)
+    assert result.attempts >= 2, "the first attempt was refused"
+    assert len(accepted) == 1
+    assert accepted[0].startswith(b"HEAD / HTTP/1.1")
+
+
+async def test_retry_refused_still_reports_a_port_that_stays_closed(refused_url: str) -> None:
+    options = dataclasses.replace(OPTIONS, retry_refused=True)
+    result = (await collect([refused_url], options))[refused_url]
+    assert_clear(result, ErrorKind.REFUSED, "connection refused by 127.0.0.1:")
+    assert result.attempts == OPTIONS.retries + 1
 
 
 async def test_an_unknown_host_is_dns_and_not_retried(app: Served) -> None:

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 QUEUE_PER_WORKER = 2
 """Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
 
-_RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.REFUSED, ErrorKind.DISCONNECTED})
+_RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED})
+"""Failures a retry may cure. A refused connection is not one by default, as for curl's
+``--retry``: nothing listens there, and asking again in a second rarely changes that."""
 _FALLBACK_KINDS = frozenset({ErrorKind.PROTOCOL, ErrorKind.DISCONNECTED})
 """A HEAD that fails like this is tried again as GET: some servers mishandle HEAD."""
 
@@ -100,8 +102,9 @@ async def fetch_body(client: Client, options: CheckOptions, url: str) -> Attempt
         return Attempt.timed_out("GET", options.timeout)
 
 
-def _should_retry(attempt: Attempt, accept: StatusRanges) -> bool:
-    if attempt.error_kind in _RETRY_KINDS:
+def _should_retry(attempt: Attempt, accept: StatusRanges, options: CheckOptions) -> bool:
+    kind = attempt.error_kind
+    if kind in _RETRY_KINDS or (kind is ErrorKind.REFUSED and options.retry_refused):
         return True
     if attempt.wall is not None:
         return False  # a bot challenge is not lifted by asking again
@@ -235,7 +238,7 @@ async def _check(
         number += 1
         attempt, requests = await _attempt(client, target, options, clock)
         sent += requests
-        if number > options.retries or not _should_retry(attempt, accept):
+        if number > options.retries or not _should_retry(attempt, accept, options):
             break
         await pause(_wait_before_retry(attempt, number, options))
     elapsed_ms = clock.elapsed_ms()

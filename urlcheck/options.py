@@ -78,6 +78,9 @@ class CheckOptions:
     timeout: float = DEFAULT_TIMEOUT
     """Seconds for one attempt, the whole request."""
     retries: int = DEFAULT_RETRIES
+    retry_refused: bool = False
+    """Retry a refused connection too (curl's ``--retry-connrefused``): by default a refusal
+    is an answer, nothing listens there, and is reported at once."""
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     accept: StatusRanges = field(default_factory=lambda: StatusRanges(DEFAULT_ACCEPT))
     method: str = DEFAULT_METHOD

@@ -85,8 +85,18 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                 default=DEFAULT_RETRIES,
                 show_envvar=True,
                 help=(
-                    "Retries after a timeout, a connection error, 429 or 5xx; exponential backoff, "
-                    "Retry-After honoured up to 10 s."
+                    "Retries after a timeout, a dropped connection, 429 or 5xx; exponential"
+                    " backoff, Retry-After honoured up to 10 s."
+                ),
+            ),
+            click.Option(
+                ["--retry-refused"],
+                is_flag=True,
+                default=False,
+                show_envvar=True,
+                help=(
+                    "Retry a refused connection too (curl's --retry-connrefused); by default"
+                    " nothing listening is reported at once."
                 ),
             ),
         ],

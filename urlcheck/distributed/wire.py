@@ -50,6 +50,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "backoff": float,
     "retry_wait_max": float,
     "unverified": str,
+    "retry_refused": bool,
 }
 
 
@@ -60,6 +61,8 @@ def options_to_wire(options: CheckOptions) -> Wire:
     data["headers"] = [list(pair) for pair in options.headers]
     if options.unverified == "fail":
         del data["unverified"]  # the default: options stay readable by older workers
+    if not options.retry_refused:
+        del data["retry_refused"]
     return data
 
 
