@@ -427,9 +427,16 @@ def test_jsonl_rows_come_out_while_the_run_goes_on(tmp_path: Path, server: Serve
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
 @pytest.mark.parametrize("fmt", ["jsonl", "table", "json"])
-def test_a_full_disk_is_one_line_and_exit_2(tmp_path: Path, server: Served, fmt: str) -> None:
+def test_a_full_disk_is_one_line_and_exit_2(
+    tmp_path: Path, server: Served, fmt: str, buffered: bool
+) -> None:
     path = url_file(tmp_path, *(server.url(f"/ok?n={n}") for n in range(50)))
+    # Buffered, what is left in the buffer fails again at the last flush: still exit 2.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
             urlcheck_cmd(*FAST, "--all", "--format", fmt, path),
@@ -437,6 +444,7 @@ def test_a_full_disk_is_one_line_and_exit_2(tmp_path: Path, server: Served, fmt:
             stderr=subprocess.PIPE,
             text=True,
             timeout=60,
+            env=env,
         )
     assert proc.returncode == 2
     assert proc.stderr == "urlcheck: error: cannot write the results: No space left on device\n"

@@ -213,6 +213,7 @@ def run_checks(
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
         if run.write_error is not None:
+            silence_stdout()  # what is still buffered cannot be written either
             raise InputFailure(f"cannot write the results: {run.write_error}")
         if run.summary.total == 0 and not run.interrupted:
             names = ", ".join(reader.names)
@@ -228,6 +229,7 @@ def run_checks(
             silence_stdout()
             return ExitStatus.BROKEN_PIPE
         except OSError as exc:
+            silence_stdout()
             raise InputFailure(f"cannot write the results: {exc.strerror or exc}") from None
     return exit_status(
         checked=run.summary.total,

@@ -270,6 +270,10 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
         try:
             yield stream
         except BaseException:
+            # Closed here, its error dropped: a flush failing again (a full disk) must not
+            # take the place of the error that is on its way.
+            with contextlib.suppress(OSError):
+                stream.close()
             os.unlink(temporary)
             raise
     os.replace(temporary, target)
