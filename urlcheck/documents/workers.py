@@ -79,6 +79,8 @@ class Workers:
                 except EOFError:
                     answer = None
                 if answer is None:
+                    if process.poll() is None:  # alive, but what it sent was garbled
+                        process.kill()
                     raise InputError(f"a process reading documents ended ({process.wait()})")
                 send_more()
                 yield from answer
