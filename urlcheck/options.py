@@ -5,7 +5,7 @@ library, the web view, a Celery worker)."""
 from __future__ import annotations
 
 import re
-from dataclasses import field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from .models import StatusRanges
@@ -68,9 +68,12 @@ def header_problem(name: str, value: str) -> str | None:
     return None if problem is None else f"header {name!r}: {problem}"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class CheckOptions:
-    """How to check: the knobs of the command line, with the same defaults."""
+    """How to check: the knobs of the command line, with the same defaults.
+
+    Frozen at run time too, not a `record`: it is the library's way in, validated once
+    here, and made once per run."""
 
     concurrency: int = DEFAULT_CONCURRENCY
     per_host: int = DEFAULT_PER_HOST
@@ -79,8 +82,8 @@ class CheckOptions:
     """Seconds for one attempt, the whole request."""
     retries: int = DEFAULT_RETRIES
     retry_refused: bool = False
-    """Retry a refused connection too (curl's ``--retry-connrefused``): by default a refusal
-    is an answer, nothing listens there, and is reported at once."""
+    """Retry a `refused` connection too (curl's ``--retry-connrefused``): by default a
+    connection refused or impossible is an answer, reported at once."""
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     accept: StatusRanges = field(default_factory=lambda: StatusRanges(DEFAULT_ACCEPT))
     method: str = DEFAULT_METHOD

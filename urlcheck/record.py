@@ -1,5 +1,5 @@
 """`record`: urlcheck's immutable dataclass (targets, results, responses, links, the
-option groups …), immutable to the type checker and cheap to make at run time.
+command line's option groups …), immutable to the type checker and cheap to make at run time.
 
 ``@dataclass(frozen=True)`` stores each field through ``object.__setattr__``, a call per
 field: a result of 19 fields takes about 3.7 µs to make, against 0.44 µs for the same slotted
@@ -7,7 +7,8 @@ class unfrozen (``python -m timeit``). At 240,000 links a run, that is most of a
 one core. So a record is frozen where it is checked, by mypy (``dataclass_transform``
 with ``frozen_default``: an assignment to a field is an error in CI), and plain at run
 time; hashing and equality stay those of a frozen dataclass. Change one with
-`dataclasses.replace`, as a frozen one.
+`dataclasses.replace`, as a frozen one. Code that is not type-checked can assign to one:
+so `CheckOptions`, the library's way in and validated when made, stays a frozen dataclass.
 
 Defining one is cheaper too (no generated ``__setattr__``/``__delattr__`` to compile):
 the 31 dataclasses a one-URL run defines took 26 ms to make on this project's 2-core
