@@ -4,7 +4,7 @@ It never prints, exits or reads options from the environment: the CLI, the web v
 and any other caller get `CheckResult`s and decide what to do with them.
 
 A check is attempts (HEAD, then GET when a server refuses HEAD; retried after a timeout, a
-connection error, 429 or 5xx), each one request sent by `http.Client`, then judged against
+dropped connection, 429 or 5xx), each one request sent by `http.Client`, then judged against
 what the line expects. Its time is the server's: from its first request going out,
 without urlcheck's own waits for a place among a host's connections.
 """
@@ -40,8 +40,9 @@ QUEUE_PER_WORKER = 2
 """Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
 
 _RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED})
-"""Failures a retry may cure. A refused connection is not one by default, as for curl's
-``--retry``: nothing listens there, and asking again in a second rarely changes that."""
+"""Failures a retry may cure. A connection refused or impossible (`refused`: nothing listens
+there, no route to the host) is not one by default, as for curl's ``--retry``: asking again
+in a second rarely changes that; ``--retry-refused`` asks again."""
 _FALLBACK_KINDS = frozenset({ErrorKind.PROTOCOL, ErrorKind.DISCONNECTED})
 """A HEAD that fails like this is tried again as GET: some servers mishandle HEAD."""
 

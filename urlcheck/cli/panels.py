@@ -95,8 +95,8 @@ OPTIONS: list[tuple[str, list[click.Option]]] = [
                 default=False,
                 show_envvar=True,
                 help=(
-                    "Retry a refused connection too (curl's --retry-connrefused); by default"
-                    " nothing listening is reported at once."
+                    "Retry a connection that was refused or could not be made (refused) too,"
+                    " as curl's --retry-connrefused; by default it is reported at once."
                 ),
             ),
         ],
