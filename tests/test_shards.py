@@ -181,3 +181,15 @@ def test_a_frame_cut_short_or_garbled_is_an_eof_error() -> None:
     garbled = LENGTH.pack(5) + b"\x00oops"
     with pytest.raises(EOFError, match="garbled"):
         read_frame(io.BytesIO(garbled))
+
+
+async def test_a_garbled_answer_from_a_shard_is_a_shard_error() -> None:
+    from urlcheck.frames import LENGTH, frame
+    from urlcheck.shards import _receive
+
+    stream = asyncio.StreamReader()
+    stream.feed_data(frame({"n": 1}) + LENGTH.pack(5) + b"\x00oops")
+    stream.feed_eof()
+    assert await _receive(stream) == {"n": 1}
+    with pytest.raises(ShardError, match="cannot be read: a message was garbled"):
+        await _receive(stream)

@@ -29,6 +29,11 @@ def read_frame(stream: IO[bytes]) -> Any:
     data = stream.read(size)
     if len(data) < size:
         raise EOFError("a message was cut short")
+    return unframe(data)
+
+
+def unframe(data: bytes) -> Any:
+    """The message of a frame's body (EOFError: garbled)."""
     try:
         return pickle.loads(data)
     except pickle.UnpicklingError as exc:

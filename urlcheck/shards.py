@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import pickle
 import signal
 import sys
 from collections.abc import AsyncGenerator, Callable, Iterable
@@ -26,7 +25,7 @@ from typing import Any, BinaryIO
 
 from . import collector, loops
 from .errors import ShardError
-from .frames import LENGTH, frame, read_frame
+from .frames import LENGTH, frame, read_frame, unframe
 from .inputs import TargetReader, parse_line, url_word
 from .models import CheckResult, Target
 from .options import SHARD_MIN_LINES, CheckOptions
@@ -216,11 +215,13 @@ async def _send(worker: asyncio.subprocess.Process, message: object) -> None:
 async def _receive(stream: asyncio.StreamReader) -> Any:
     try:
         head = await stream.readexactly(LENGTH.size)
-        return pickle.loads(await stream.readexactly(LENGTH.unpack(head)[0]))
+        return unframe(await stream.readexactly(LENGTH.unpack(head)[0]))
     except asyncio.IncompleteReadError as exc:
         if exc.partial:
             raise ShardError("a worker process broke off its answer") from None
         return None
+    except EOFError as exc:
+        raise ShardError(f"a worker process sent an answer that cannot be read: {exc}") from None
 
 
 # The worker's side.
