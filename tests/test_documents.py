@@ -584,3 +584,21 @@ def test_the_quick_relative_path_resolves_as_the_general_one(link: str) -> None:
     document = "/docs/guide/index.md"
     quick = resolve(link, document, directory="/docs/guide")
     assert quick == resolve(link, document)
+
+
+def test_a_worker_keeps_the_anchors_of_its_latest_documents() -> None:
+    """A bounded memory of anchors (`LocalFiles(limit)`): the oldest goes first, and a
+    document read again counts as the newest."""
+    from urlcheck.documents.found import Parsed
+    from urlcheck.documents.local import LocalFiles
+    from urlcheck.documents.walk import Kind
+
+    files = LocalFiles(limit=2)
+
+    def read(*names: str) -> list[bool]:
+        for name in names:
+            files.learn(Parsed(path=name, kind=Kind.MARKDOWN, absolute=name, anchors=frozenset()))
+        return [files.knows(name) for name in ("/a.md", "/b.md", "/c.md")]
+
+    assert read("/a.md", "/b.md", "/b.md") == [True, True, False], "a repeat evicts nothing"
+    assert read("/a.md", "/c.md") == [True, False, True], "the oldest goes first"

@@ -46,9 +46,11 @@ class LocalFiles:
             self._keep(parsed.absolute, Anchors(parsed.anchors, dialect))
 
     def _keep(self, path: str, anchors: Anchors | None) -> None:
-        if self._limit is not None and len(self._anchors) >= self._limit:
-            del self._anchors[next(iter(self._anchors))]  # the oldest
-        self._anchors[path] = anchors
+        kept = self._anchors
+        kept.pop(path, None)  # kept again, as the newest
+        if self._limit is not None and len(kept) >= self._limit:
+            del kept[next(iter(kept))]  # the oldest
+        kept[path] = anchors
 
     def knows(self, path: str) -> bool:
         """Whether the anchors of `path` are known (read, or found unreadable)."""
