@@ -6,6 +6,7 @@ is never a wall, and a wall a header shows needs no body.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import aiohttp
@@ -143,6 +144,11 @@ def test_what_the_client_keeps_and_reads_follows_the_table() -> None:
         assert 200 not in rule.statuses
         if rule.body:
             assert rule.statuses <= SNIFF_STATUSES
+        # Compiled at the first response that needs them: each must compile.
+        for pattern in rule.body:
+            re.compile(pattern.encode(), re.IGNORECASE | re.DOTALL)
+        if rule.header is not None:
+            re.compile(rule.header[1], re.IGNORECASE)
 
 
 def test_evidence_quotes_the_mark() -> None:
