@@ -131,7 +131,6 @@ def _check(
     """A terminal run over the FILEs; its exit status."""
     from ..filters import IGNORE_FILE, run_filter
     from ..sources import open_sources
-    from .monitoring import check_connectivity, ping_heartbeat, prepare
 
     if documents.fragments and broker.broker is not None:
         raise UsageFailure("--fragments reads the pages here; not with --broker")
@@ -144,9 +143,13 @@ def _check(
     except OSError as exc:
         raise InputFailure(f"{IGNORE_FILE}: cannot read it ({exc.strerror or exc})") from None
 
-    monitoring = prepare(monitor, history, output.fmt)
-    if monitor.connectivity is not None:
-        check_connectivity(monitor.connectivity, options)
+    monitoring = None
+    if history.db_path is not None or monitor != MonitorOptions():  # a plain run: no import
+        from .monitoring import check_connectivity, prepare
+
+        monitoring = prepare(monitor, history, output.fmt)
+        if monitor.connectivity is not None:
+            check_connectivity(monitor.connectivity, options)
 
     stdin = sys.stdin.buffer
     if not files:
@@ -196,6 +199,8 @@ def _check(
             reader, options, output, stdout, recorder, source, processes, monitoring
         )
     if monitor.heartbeat is not None and status in (ExitStatus.OK, ExitStatus.FAILED):
+        from .monitoring import ping_heartbeat
+
         ping_heartbeat(monitor.heartbeat, options)
     return status
 
