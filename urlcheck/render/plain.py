@@ -15,11 +15,6 @@ GAP = "  "
 """Between two columns: rich's padding of one on each side."""
 
 
-def plain_table(results: Sequence[CheckResult]) -> str:
-    """The status table as text (empty for no results)."""
-    return "".join(plain_lines(results))
-
-
 def plain_lines(results: Sequence[CheckResult]) -> Iterator[str]:
     """The status table's lines, each with its newline, to write as they come: the widths
     need every row's texts first, but never the whole table as one string."""
