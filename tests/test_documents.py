@@ -602,3 +602,46 @@ def test_a_worker_keeps_the_anchors_of_its_latest_documents() -> None:
 
     assert read("/a.md", "/b.md", "/b.md") == [True, True, False], "a repeat evicts nothing"
     assert read("/a.md", "/c.md") == [True, False, True], "the oldest goes first"
+
+
+def test_a_worker_that_sends_garbage_is_an_input_error_not_a_hang(tmp_path: Path) -> None:
+    """A real process that answers a garbled frame and stays alive: the run says so and
+    goes on, without waiting for that process to exit by itself."""
+    import subprocess
+    import sys
+    import threading
+
+    from urlcheck.documents.found import Settings
+    from urlcheck.documents.walk import Document, Kind
+    from urlcheck.documents.workers import Workers
+    from urlcheck.errors import InputError
+
+    (tmp_path / "a.md").write_text("[x](https://a.test/)\n")
+    garbler = (
+        "import sys, time; sys.stdin.buffer.read(4)\n"
+        "sys.stdout.buffer.write(b'\\x00\\x00\\x00\\x05\\x00oops'); sys.stdout.flush()\n"
+        "time.sleep(60)"
+    )
+    workers = Workers(Settings(), 0)
+    process = subprocess.Popen(
+        [sys.executable, "-c", garbler], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    workers._processes.append(process)
+    raised: list[BaseException] = []
+
+    def parse() -> None:
+        try:
+            list(workers.parse([Document(str(tmp_path / "a.md"), Kind.MARKDOWN)]))
+        except InputError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=parse, daemon=True)
+    thread.start()
+    thread.join(15)
+    alive = thread.is_alive()
+    if alive:
+        process.kill()
+    assert not alive, "the run waited for a worker that will not exit"
+    assert len(raised) == 1
+    assert "a process reading documents ended" in str(raised[0])
+    assert process.poll() is not None, "the worker is stopped"
