@@ -133,6 +133,35 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*), sum(total) FROM runs").fetchone() == (6, 2400)
 
 
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from urlcheck.history import History
+    start = float(sys.argv[2])
+    while time.time() < start:
+        pass
+    with History(sys.argv[1]) as history:
+        history.start_run()
+    """
+)
+
+
+def test_runs_that_make_the_same_new_database_at_once_all_get_it(tmp_path: Path) -> None:
+    # Two cron jobs started by the same minute: the first open of a new file switches it to
+    # WAL, and SQLite answers the second one's switch with "locked" without waiting.
+    for attempt in range(4):
+        path, start = tmp_path / f"new{attempt}.db", time.time() + 1.0
+        openers = [
+            subprocess.Popen([sys.executable, "-c", OPENER, str(path), str(start)],
+                             stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]  # fmt: skip
+        outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in openers]
+        assert outcomes == [("", 0)] * 4
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT count(*) FROM runs").fetchone() == (4,)
+
+
 def test_cli_records_runs_and_history_reports_them(tmp_path: Path, server: Served) -> None:
     urls = tmp_path / "urls.txt"
     urls.write_text(f"{server.url('/ok')}\n{server.url('/status/500')}\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,7 @@ def open_database(path: str | os.PathLike[str]) -> sqlite3.Connection:
     except (sqlite3.Error, OSError) as exc:
         raise HistoryError(f"{where}: cannot use it as a history database ({exc})") from None
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")  # a pruned run or message takes its rows along
         _bring_up_to_date(db, where)
@@ -45,6 +46,23 @@ def open_database(path: str | os.PathLike[str]) -> sqlite3.Connection:
             raise
         raise HistoryError(f"{where}: cannot use it as a history database ({exc})") from None
     return db
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to the WAL journal, waiting out another process doing the same: SQLite answers
+    that pragma with SQLITE_BUSY at once, without the busy timeout, while a second
+    connection opens a new file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause_s = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(pause_s * 2, 0.05)
 
 
 @contextmanager
