@@ -17,9 +17,13 @@ if TYPE_CHECKING:
     from ..monitor import Incident
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""`json.dumps` with its options, made once: dumps makes an encoder per call for them."""
+
+
 def to_jsonl(result: CheckResult) -> str:
     """One result as one line of JSON (no trailing newline)."""
-    return json.dumps(result.to_dict(), ensure_ascii=False)
+    return _ENCODE(result.to_dict())
 
 
 def to_json(results: Iterable[CheckResult]) -> str:
