@@ -75,7 +75,8 @@ class Crawler:
     errors: list[str] = field(default_factory=list)
     pages: int = 0
     """Pages (and sitemaps) taken to be read so far."""
-    _queue: asyncio.Queue[object] | None = None
+    _queue: asyncio.Queue[list[Target | CheckResult] | object] | None = None
+    """What reading a page gave, one list a page (or `_WAKE`: a page gave nothing)."""
     _pending: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     """Depth → pages taken at that depth and not read yet."""
     _held: dict[int, list[Target]] = field(default_factory=lambda: defaultdict(list))
@@ -102,10 +103,11 @@ class Crawler:
         for number, start in enumerate(self.starts, start=1):
             yield self._start(start, number)
         while self._busy():
-            item = await self._queue.get()
-            if item is not _WAKE:
-                assert isinstance(item, Target | CheckResult)
-                yield item
+            items = await self._queue.get()
+            if items is not _WAKE:
+                assert isinstance(items, list)
+                for item in items:
+                    yield item
 
     def _busy(self) -> bool:
         assert self._queue is not None
@@ -158,10 +160,13 @@ class Crawler:
             # A sitemap index lists sitemaps, read at its own depth; any other page's
             # links are one deeper.
             index = page.kind == "sitemapindex"
+            found = []
             for link in page.links:
                 item = await self._link(link, where, depth if index else depth + 1, index)
                 if item is not None:
-                    self._queue.put_nowait(item)
+                    found.append(item)
+            if found:
+                self._queue.put_nowait(found)
         finally:
             self._pending[depth] -= 1
             if not self._pending[depth]:
@@ -171,7 +176,8 @@ class Crawler:
     def _release(self, depth: int) -> None:
         """The pages found at `depth`, now that every page above them is read."""
         assert self._queue is not None
-        for held in self._held.pop(depth, ()):
+        held: list[Target | CheckResult] = list(self._held.pop(depth, ()))
+        if held:
             self._queue.put_nowait(held)
 
     async def _link(
@@ -190,10 +196,13 @@ class Crawler:
                 )
             return self._row(where, link, shown, problem=f"{link.written!r} is no URL")
         normalized = normalize_url(link.url)
-        origin = origin_of(normalized)
-        walked = self.settings.recursive and origin in self._origins
-        if walked and not await self._allowed(origin, normalized):
-            return self._row(where, link, shown, skipped="disallowed by robots.txt")
+        known = self._known.get(normalized)
+        # A page taken below the start passed robots.txt then: it is not asked again.
+        if known is None or known == 0:
+            origin = origin_of(normalized)
+            walked = self.settings.recursive and origin in self._origins
+            if walked and not await self._allowed(origin, normalized):
+                return self._row(where, link, shown, skipped="disallowed by robots.txt")
         fragment = link.fragment if self.settings.fragments and link.fragment else None
         target = Target(
             url=normalized,
@@ -203,7 +212,6 @@ class Crawler:
             column=link.column,
             fragment=fragment,
         )
-        known = self._known.get(normalized)
         if known is not None:  # a page taken already: the same request answers it
             return _as_page(target, known)
         if sitemap or (walked and depth <= self.settings.max_depth and _may_be_page(normalized)):
