@@ -8,6 +8,8 @@ from __future__ import annotations
 import collections
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,18 @@ def test_a_pages_links_are_joined_as_urljoin_joins_them(base: str) -> None:
         assert link.url is not None, written
         assert normalize_url(link.url) == normalize_url(without), written
         assert link.fragment == (fragment if "#" in joined else None), written
+
+
+def test_recursive_without_protego_says_how_to_install_it(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['protego'] = None\n"  # as if it were not installed
+        "from urlcheck.__main__ import run; sys.argv[1:] = ['--recursive', sys.argv[1]]; run()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "http://127.0.0.1:9/"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "urlcheck: error: --recursive reads robots.txt with protego: pip install 'urlcheck[site]'"
+    ], proc.stderr

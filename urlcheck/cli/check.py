@@ -151,6 +151,8 @@ def _check(
         if monitor.connectivity is not None:
             check_connectivity(monitor.connectivity, options)
 
+    if site.recursive:
+        _require_protego()
     stdin = sys.stdin.buffer
     if not files:
         if stdin.isatty():
@@ -264,6 +266,16 @@ def _serve(
         )
     except UrlcheckError as exc:
         raise InputFailure(str(exc)) from None
+
+
+def _require_protego() -> None:
+    """--recursive reads robots.txt with protego, an optional extra: say so in one line."""
+    import importlib.util
+
+    if importlib.util.find_spec("protego") is None:
+        from ..crawl.robots import INSTALL_HINT
+
+        raise InputFailure(f"--recursive reads robots.txt with protego: {INSTALL_HINT}")
 
 
 def _remote(broker: BrokerOptions) -> ResultSource | None:

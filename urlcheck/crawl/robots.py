@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 PRODUCT = "urlcheck"
 """The name robots.txt groups address urlcheck by (``User-agent: urlcheck``)."""
+INSTALL_HINT = "pip install 'urlcheck[site]'"
+"""protego, which reads robots.txt, is in the ``site`` extra."""
 MAX_ROBOTS_BYTES = 512 * 1024
 """Google reads the first 500 KiB of a robots.txt; so does this."""
 
