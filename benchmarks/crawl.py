@@ -11,7 +11,11 @@ take turns, at the same ``--concurrency`` and ``--per-host``:
 - the crawl: ``urlcheck --recursive --max-depth 99 --max-pages 100000 http://…/``, which reads
   every page it reaches and checks every link on them;
 - the pages alone: ``urlcheck --method get pages.txt``, the same pages as a URL list (every
-  public page, the orphans too), each fetched with GET and nothing more.
+  public page, the orphans too), each fetched with GET and nothing more;
+- its rows as a list: ``urlcheck --method get --processes 1 links.txt``, one line for every
+  row a crawl gives (each link where it stands, absolute, its fragment dropped; written
+  from an unmeasured crawl before the rounds): the same rows and requests in the same one
+  process, without reading a page. What the crawl costs beyond it is the crawl's own.
 
 Each crawl must fetch every page it reaches exactly once (nginx's access log says so: a
 redirect's target may be asked once more, to know where the redirect ends) and nothing under
@@ -28,8 +32,10 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +53,42 @@ END = "<!-- crawl-benchmark:end -->"
 LIMITS = ("--concurrency", "64", "--per-host", "64", "--retries", "0", "--timeout", "30")
 
 
+def rows_as_list(crawl: list[str], work: Path) -> Path:
+    """A URL list with a line for every row `crawl` gives: each link absolute, where the
+    row's page (its ``file``) has it, without its fragment; skipped rows left out."""
+    out = work / "links-crawl.jsonl"
+    with out.open("wb") as sink:
+        subprocess.run(crawl, stdout=sink, stderr=subprocess.DEVNULL, check=False)
+    listing = work / "links.txt"
+    with out.open(encoding="utf-8") as rows, listing.open("w", encoding="utf-8") as lines:
+        for line in rows:
+            row = json.loads(line)
+            if row["skipped"]:
+                continue
+            page = row["file"]
+            url = urllib.parse.urljoin(page, row["url"]) if "://" in page else row["url"]
+            lines.write(url.partition("#")[0] + "\n")
+    return listing
+
+
 def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, Any]:
-    """Both runs on one site, `rounds` times in turn."""
+    """The three runs on one site, `rounds` times in turn."""
     with run_site_server(sys.executable, work, pages, server="nginx") as site:
+        crawl = [
+            urlcheck,
+            *LIMITS,
+            "--recursive",
+            "--max-depth",
+            "99",
+            "--max-pages",
+            "100000",
+            "--format",
+            "jsonl",
+            site.url("/"),
+        ]
+        links = rows_as_list(crawl, work)
         commands = {
-            "crawl": [
-                urlcheck,
-                *LIMITS,
-                "--recursive",
-                "--max-depth",
-                "99",
-                "--max-pages",
-                "100000",
-                "--format",
-                "jsonl",
-                site.url("/"),
-            ],
+            "crawl": crawl,
             "pages alone": [
                 urlcheck,
                 *LIMITS,
@@ -71,6 +97,17 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
                 "--format",
                 "jsonl",
                 str(site.list_file),
+            ],
+            "its rows as a list": [
+                urlcheck,
+                *LIMITS,
+                "--method",
+                "get",
+                "--processes",
+                "1",
+                "--format",
+                "jsonl",
+                str(links),
             ],
         }
         facts = site.facts
@@ -102,9 +139,11 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
                     if twice or any(path.startswith("/private/") for path in fetched):
                         raise SystemExit(f"crawl fetched pages twice or private ones: {twice}")
                     entry["pages"] = len(read)
-                    entry["rows"] = sum(1 for _ in out.open("rb"))
+                if name != "pages alone":
+                    with out.open("rb") as rows:
+                        entry["rows"] = sum(1 for _ in rows)
                 runs[name].append(entry)
-                print(f"  {pages:>6} pages  {name:<12} {result.wall_s:6.2f} s", flush=True)
+                print(f"  {pages:>6} pages  {name:<18} {result.wall_s:6.2f} s", flush=True)
     return {"pages": pages, "counts": facts.counts(), "runs": runs}
 
 
@@ -117,23 +156,26 @@ def section(data: dict[str, Any]) -> str:
         "",
         f"`python benchmarks/crawl.py --pages {meta['pages']} --rounds {meta['rounds']}`,"
         f" {meta['when']}, {meta['cores']} cores, Python {meta['python']}, load {meta['load']}."
-        " nginx on 127.0.0.1 serves tests/site.py's site; both runs at"
-        f" `{' '.join(LIMITS[:4])}`. Medians of {meta['rounds']} rounds taken in turns.",
+        " nginx on 127.0.0.1 serves tests/site.py's site; every run at"
+        f" `{' '.join(LIMITS[:4])}`. Medians of {meta['rounds']} rounds taken in turns."
+        ' "Its rows as a list": a URL list of every row the crawl gives (each link,'
+        " absolute), checked in one process: the rows without the crawl.",
         "",
-        "| pages | run | wall | CPU | peak PSS | requests | pages read | crawl ÷ pages alone |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| pages | run | wall | CPU | peak PSS | requests | rows | pages read | crawl ÷ this run |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for entry in data["sites"]:
         runs = entry["runs"]
-        alone = _median(runs["pages alone"], "wall_s")
+        crawl_wall = _median(runs["crawl"], "wall_s")
         for name, measured in runs.items():
             wall = _median(measured, "wall_s")
             read = f"{int(_median(measured, 'pages')):,}" if name == "crawl" else "—"
-            ratio = f"{wall / alone:.2f}" if name == "crawl" else "—"
+            rows = f"{int(_median(measured, 'rows')):,}" if "rows" in measured[0] else "—"
+            ratio = f"{crawl_wall / wall:.2f}" if name != "crawl" else "—"
             lines.append(
                 f"| {entry['pages']:,} | {name} | {wall:.2f} s | {_median(measured, 'cpu_s'):.2f} s"
                 f" | {_median(measured, 'pss_mb'):.0f} MB | {int(_median(measured, 'requests')):,}"
-                f" | {read} | {ratio} |"
+                f" | {rows} | {read} | {ratio} |"
             )
     sites = data["sites"]
     if len(sites) > 1:
