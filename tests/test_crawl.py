@@ -241,6 +241,27 @@ def test_a_pages_links_are_joined_as_urljoin_joins_them(base: str) -> None:
         assert link.fragment == (fragment if "#" in joined else None), written
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html", b'<base href="/d/"><h2 id="top">T</h2><a href="x.html#top">x</a>'),
+        ("text/markdown", b"# Top\n\n[x](x.md#top) and ![i](i.png)\n"),
+    ],
+)
+def test_a_page_read_without_anchors_gives_the_same_links(content_type: str, body: bytes) -> None:
+    # A crawl without --fragments reads no page's anchors and keeps none for the run.
+    from urlcheck.pages import read_page
+
+    url = "http://127.0.0.1:9/docs/page"
+    full = read_page(body, content_type, url, complete=True)
+    lean = read_page(body, content_type, url, complete=True, anchors=False)
+    assert full.anchors is not None
+    assert full.anchors.has("top")
+    assert lean.anchors is None
+    assert (lean.kind, lean.links) == (full.kind, full.links)
+    assert len(lean.links) >= 1
+
+
 def test_recursive_without_protego_says_how_to_install_it(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['protego'] = None\n"  # as if it were not installed

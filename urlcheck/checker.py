@@ -90,6 +90,12 @@ class Crawl(Protocol):
         """A page target was checked: its result, and what its body held (None: not read)."""
         ...
 
+    @property
+    def wants_anchors(self) -> bool:
+        """Whether a link it gives may ask for a fragment of a page: if not, its pages'
+        anchors are neither read nor kept for the run."""
+        ...
+
 
 async def fetch_body(client: Client, options: CheckOptions, url: str) -> Attempt:
     """One GET of `url` (no retries), its body read up to the page limit."""
@@ -200,13 +206,13 @@ async def fetch_url(
 
 
 def _read_page(
-    body: bytes, content_type: str | None, url: str, *, complete: bool, links: bool
+    body: bytes, content_type: str | None, url: str, *, complete: bool, links: bool, anchors: bool
 ) -> Page:
     """`pages.read_page`, in the thread that parses the body: a list whose checks read no
     body never imports the page reader."""
     from .pages import read_page
 
-    return read_page(body, content_type, url, complete=complete, links=links)
+    return read_page(body, content_type, url, complete=complete, links=links, anchors=anchors)
 
 
 class Checked(NamedTuple):
@@ -227,8 +233,11 @@ async def _check(
     target: Target,
     options: CheckOptions,
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    *,
+    anchors: bool = True,
 ) -> Checked:
-    """`fetch_url` over either client; `pause` waits before a retry."""
+    """`fetch_url` over either client; `pause` waits before a retry. A page's anchors are
+    read unless not `anchors` (no link of the run asks for a fragment of a page)."""
     if target.problem is not None:
         return Checked(invalid_result(target))
     # The line's status= wins over --accept, for retrying and for judging alike.
@@ -256,6 +265,7 @@ async def _check(
             attempt.final_url,
             complete=attempt.body_complete,
             links=target.page is not None,
+            anchors=anchors or target.fragment is not None,
         )
     secrets = secrets_in(target.url) if target.url is not target.display else ()
     # A server may put the password it was sent into a redirect: scrub it there too.
@@ -315,6 +325,7 @@ async def check_urls(
     todo = HostQueue(options.per_host, options.concurrency * LOOKAHEAD_PER_WORKER)
     results: asyncio.Queue[CheckResult | Decided | None] = asyncio.Queue(options.concurrency * 4)
     duplicates = Duplicates(may_repeat)
+    read_anchors = crawl is None or crawl.wants_anchors
 
     async def take(items: AsyncIterator[Target | str | CheckResult | Decided]) -> None:
         async for item in items:
@@ -353,7 +364,7 @@ async def check_urls(
                     todo.retake(host)
 
             try:
-                checked = await _check(client, target, options, pause)
+                checked = await _check(client, target, options, pause, anchors=read_anchors)
             finally:
                 todo.done(host)
             result, anchors = checked.result, checked.anchors

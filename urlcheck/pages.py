@@ -71,32 +71,47 @@ def _is_markdown(media: str, url: str) -> bool:
 
 
 def read_page(
-    body: bytes, content_type: str | None, url: str, *, complete: bool, links: bool = True
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    *,
+    complete: bool,
+    links: bool = True,
+    anchors: bool = True,
 ) -> Page:
-    """Read a body fetched from `url` (the final URL, after redirects): its anchors, and its
+    """Read a body fetched from `url` (the final URL, after redirects): its anchors unless
+    not `anchors` (no link asks for a fragment: a crawl without ``--fragments``), and its
     links when `links` (a sitemap's ``<loc>``s are its links)."""
     from .http.body import decode_text
 
     media = media_type(content_type)
     if media in HTML_TYPES:
-        from .extract import html_anchors, html_document
+        from .extract import html_anchors, html_document, html_links
 
         text = decode_text(body, content_type)
         if not links:
             return Page("html", Anchors(html_anchors(text), Dialect.HTML, complete))
-        found, base, anchors = html_document(text)
-        page = Page("html", Anchors(anchors, Dialect.HTML, complete))
+        if anchors:
+            found, base, ids = html_document(text)
+            page = Page("html", Anchors(ids, Dialect.HTML, complete))
+        else:
+            found, base = html_links(text)
+            page = Page("html")
         start = urllib.parse.urljoin(url, base.strip()) if base and base.strip() else url
         page.links = [_resolved(link.url, link.line, link.column, start) for link in found]
         return page
     if _is_markdown(media, url):
-        from .extract import markdown_anchors, markdown_document
+        from .extract import markdown_anchors, markdown_document, markdown_links
 
         text = decode_text(body, content_type)
         if not links:
             return Page("markdown", Anchors(markdown_anchors(text), Dialect.MARKDOWN, complete))
-        found_md, anchors_md = markdown_document(text)
-        page = Page("markdown", Anchors(anchors_md, Dialect.MARKDOWN, complete))
+        if anchors:
+            found_md, slugs = markdown_document(text)
+            page = Page("markdown", Anchors(slugs, Dialect.MARKDOWN, complete))
+        else:
+            found_md = markdown_links(text)
+            page = Page("markdown")
         page.links = [_resolved(link.url, link.line, link.column, url) for link in found_md]
         return page
     if links and (media in XML_TYPES or media in GZIP_TYPES or media == ""):

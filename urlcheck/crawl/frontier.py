@@ -94,6 +94,11 @@ class Crawler:
         if self.settings.recursive:
             import protego  # noqa: F401 - now, not on the loop that times the checks
 
+    @property
+    def wants_anchors(self) -> bool:
+        """Only ``--fragments`` gives a link a fragment to find (see `checker.Crawl`)."""
+        return self.settings.fragments
+
     def attach(self, fetch: Fetch) -> None:
         """The run's way to fetch robots.txt (see `checker.Crawl`)."""
         self._fetch = fetch
