@@ -23,10 +23,10 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import urllib.parse
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from ..models import CheckResult, ErrorKind, Target
 from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
@@ -50,6 +50,14 @@ NOT_PAGES = frozenset(
     }
 )
 """Path endings of files that are no pages: checked as links, never downloaded to be read."""
+LINKS_AHEAD = 4_096
+"""Links found and not yet handed on, past which no page is handed on to be read."""
+PAGES_AHEAD = 1_024
+"""Pages handed on and not read yet, past which no more are: with both bounds the links
+waiting stay under about 4,096 + 1,024 x a page's links. Unbounded, the pages handed on
+filled the checker's queue, and their links piled up faster than the checks took them
+(a 20,000-page site: 100,000 links waiting at once). Above 1,024 concurrent checks, the
+rest check links while that many pages are read."""
 
 
 @dataclass
@@ -63,9 +71,6 @@ class CrawlSettings:
     keep: Callable[[str], bool] | None = None
 
 
-_WAKE = object()
-
-
 @dataclass
 class Crawler:
     """The web inputs of a run: the URLs named, and what reading them finds."""
@@ -75,8 +80,17 @@ class Crawler:
     errors: list[str] = field(default_factory=list)
     pages: int = 0
     """Pages (and sitemaps) taken to be read so far."""
-    _queue: asyncio.Queue[list[Target | CheckResult] | object] | None = None
-    """What reading a page gave, one list a page (or `_WAKE`: a page gave nothing)."""
+    _links: deque[Target | CheckResult] = field(default_factory=deque)
+    """Links (and rows) found on the pages read, in order, not yet handed on."""
+    _pages: deque[Target] = field(default_factory=deque)
+    """Pages found that may be read now, not yet handed on."""
+    _found: asyncio.Event | None = None
+    """Set when a page is read: it may have found something, or ended the crawl."""
+    _handed: set[str] = field(default_factory=set)
+    """The pages handed on (normalized): as a page, or first as a link to a page taken and
+    not yet handed on, which is then that page's one request."""
+    _reads: int = 0
+    """Pages read (each is read once, by the first target of its URL handed on)."""
     _pending: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     """Depth → pages taken at that depth and not read yet."""
     _held: dict[int, list[Target]] = field(default_factory=lambda: defaultdict(list))
@@ -104,19 +118,36 @@ class Crawler:
         self._fetch = fetch
 
     async def __aiter__(self) -> AsyncIterator[Target | CheckResult]:
-        self._queue = asyncio.Queue()
+        found = self._found = asyncio.Event()
+        handed = self._handed
         for number, start in enumerate(self.starts, start=1):
-            yield self._start(start, number)
-        while self._busy():
-            items = await self._queue.get()
-            if items is not _WAKE:
-                assert isinstance(items, list)
-                for item in items:
+            target = self._start(start, number)
+            if target.page is not None:
+                handed.add(target.url)
+            yield target
+        links, pages = self._links, self._pages
+        while True:
+            if pages and len(handed) - self._reads < PAGES_AHEAD and len(links) < LINKS_AHEAD:
+                page = pages.popleft()
+                handed.add(page.url)
+                yield page
+            elif links:
+                item = links.popleft()
+                if self._reads_a_page(item):
+                    # A link to a page taken and not handed on yet would be that page's
+                    # request: it waits for its turn among the pages.
+                    pages.append(item)
+                else:
                     yield item
+            elif any(self._pending.values()) or any(self._held.values()):
+                found.clear()
+                await found.wait()  # for a page being read
+            else:
+                return
 
-    def _busy(self) -> bool:
-        assert self._queue is not None
-        return not self._queue.empty() or any(self._pending.values()) or any(self._held.values())
+    def _reads_a_page(self, item: Target | CheckResult) -> TypeGuard[Target]:
+        """Whether handing `item` on has a page read (its first target)."""
+        return type(item) is Target and item.page is not None and item.url not in self._handed
 
     def _start(self, url: str, number: int) -> Target:
         """A URL named on the command line: a page at depth 0, whatever its origin."""
@@ -145,7 +176,7 @@ class Crawler:
 
     async def read(self, target: Target, result: CheckResult, page: Page | None) -> None:
         """A page was fetched: queue its links (see `checker.Crawl`)."""
-        assert self._queue is not None
+        assert self._found is not None
         assert target.page is not None
         depth = target.page
         try:
@@ -165,31 +196,26 @@ class Crawler:
             # A sitemap index lists sitemaps, read at its own depth; any other page's
             # links are one deeper.
             index = page.kind == "sitemapindex"
-            found = []
             for link in page.links:
                 item = await self._link(link, where, depth if index else depth + 1, index)
                 if item is not None:
-                    found.append(item)
-            if found:
-                self._queue.put_nowait(found)
+                    self._links.append(item)
         finally:
+            self._reads += 1
             self._pending[depth] -= 1
             if not self._pending[depth]:
                 self._release(depth + 1)
-            self._queue.put_nowait(_WAKE)
+            self._found.set()
 
     def _release(self, depth: int) -> None:
         """The pages found at `depth`, now that every page above them is read."""
-        assert self._queue is not None
-        held: list[Target | CheckResult] = list(self._held.pop(depth, ()))
-        if held:
-            self._queue.put_nowait(held)
+        self._pages.extend(self._held.pop(depth, ()))
 
     async def _link(
         self, link: PageLink, where: str, depth: int, sitemap: bool
     ) -> Target | CheckResult | None:
         """What a link found at `where` becomes: a target, a skipped row, or None (left
-        out by ``--exclude``)."""
+        out by ``--exclude``, or a page newly taken: it waits in `_pages` or `_held`)."""
         keep = self.settings.keep
         if keep is not None and not keep(link.written):
             return None
@@ -208,6 +234,8 @@ class Crawler:
             walked = self.settings.recursive and origin in self._origins
             if walked and not await self._allowed(origin, normalized):
                 return self._row(where, link, shown, skipped="disallowed by robots.txt")
+            # Another page's reading may have taken it while robots.txt was fetched.
+            known = self._known.get(normalized)
         fragment = link.fragment if self.settings.fragments and link.fragment else None
         target = Target(
             url=normalized,
@@ -226,8 +254,9 @@ class Crawler:
             page_target = _as_page(target, depth)
             if self._pending.get(depth - 1):  # the depth above is still being read
                 self._held[depth].append(page_target)
-                return None
-            return page_target
+            else:
+                self._pages.append(page_target)
+            return None
         return target
 
     async def _allowed(self, origin: str, url: str) -> bool:
