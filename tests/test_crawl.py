@@ -245,6 +245,8 @@ def test_a_pages_links_are_joined_as_urljoin_joins_them(base: str) -> None:
     ("content_type", "body"),
     [
         ("text/html", b'<base href="/d/"><h2 id="top">T</h2><a href="x.html#top">x</a>'),
+        # A <base> in a <template> is not the page's: it stays out without anchors too.
+        ("text/html", b'<template><base href="/o/"></template><a id="top" href="x.html">x</a>'),
         ("text/markdown", b"# Top\n\n[x](x.md#top) and ![i](i.png)\n"),
     ],
 )
@@ -275,3 +277,39 @@ def test_recursive_without_protego_says_how_to_install_it(tmp_path: Path) -> Non
     assert proc.stderr.splitlines() == [
         "urlcheck: error: --recursive reads robots.txt with protego: pip install 'urlcheck[site]'"
     ], proc.stderr
+
+
+async def test_links_waiting_in_a_crawl_stay_bounded(
+    site: Site, served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages are handed on only while few links wait: the pages read first would otherwise
+    # pile up their links faster than the checks (and the output) take them.
+    from urlcheck.checker import check_urls
+    from urlcheck.crawl import frontier
+    from urlcheck.options import CheckOptions
+
+    options = CheckOptions(concurrency=16, per_host=16, retries=0, timeout=5)
+
+    async def run(links_ahead: int, pages_ahead: int) -> tuple[int, collections.Counter[Any]]:
+        monkeypatch.setattr(frontier, "LINKS_AHEAD", links_ahead)
+        monkeypatch.setattr(frontier, "PAGES_AHEAD", pages_ahead)
+        settings = frontier.CrawlSettings(recursive=True, max_depth=99, max_pages=100_000)
+        crawler = frontier.Crawler([served.url("/")], settings)
+        waiting, rows = 0, collections.Counter[Any]()
+        async for row in check_urls([], options, crawl=crawler):
+            waiting = max(waiting, len(crawler._links))
+            rows[(row.url, row.file, row.line, row.column, row.ok, row.status, row.skipped)] += 1
+        return waiting, rows
+
+    served.log.clear()
+    waiting, rows = await run(16, 2)
+    counts = request_counts(served)
+    most = max(len(page.links) for page in site.pages.values())
+    assert waiting <= 16 + 2 * most
+    reached = [path for path in site.pages if path in counts]
+    assert len(reached) > len(site.pages) // 2
+    for path in reached:  # once; a redirect's target may be asked once more (see above)
+        assert counts[path] <= (2 if path in site.redirects.values() else 1), path
+    unbounded_waiting, unbounded_rows = await run(1_000_000, 1_000_000)
+    assert rows == unbounded_rows
+    assert unbounded_waiting > waiting

@@ -84,16 +84,15 @@ def _skipper(*, links: bool, anchors: bool) -> re.Pattern[str]:
     """A pattern that runs over everything `scan` would ignore, and stops at what it wants.
 
     The same tokenizer rules as `_MARKUP_RE`, inside the regex engine: text, whole comments
-    and bogus comments, end tags (but ``</template>`` when anchors count), and start tags that
-    can hold neither a wanted link nor (when anchors count) an ``id`` or ``name``.
+    and bogus comments, end tags (but ``</template>``), and start tags that can hold neither a
+    wanted link nor (when anchors count) an ``id`` or ``name``. ``<template>`` is always
+    stopped at: inside it there are no anchors, and no ``<base>`` either.
     """
-    wanted = set(RAW_TEXT_ELEMENTS) | {"plaintext"}
+    wanted = set(RAW_TEXT_ELEMENTS) | {"plaintext", "template"}
     if links:
         wanted |= set(LINK_ATTRIBUTES) | {"base"}
-    if anchors:
-        wanted.add("template")
     names = "|".join(sorted(wanted, key=len, reverse=True))
-    ends = rf"(?!(?i:template)[{_WS}/>])" if anchors else ""
+    ends = rf"(?!(?i:template)[{_WS}/>])"
     attribute_name = (
         rf"(?!(?i:id|name)[{_WS}/=>])[^{_WS}/>][^{_WS}/=>]*+"
         if anchors
