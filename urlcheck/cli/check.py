@@ -136,6 +136,8 @@ def _check(
         raise UsageFailure("--fragments reads the pages here; not with --broker")
     if documents.offline and documents.fragments:
         raise UsageFailure("--fragments fetches pages, --offline fetches nothing: choose one")
+    if site.recursive:
+        _require_protego(files)
     try:
         link_filter = run_filter(filters.include, filters.exclude)
     except ValueError as exc:  # a bad pattern in .urlcheckignore (the options are checked)
@@ -151,8 +153,6 @@ def _check(
         if monitor.connectivity is not None:
             check_connectivity(monitor.connectivity, options)
 
-    if site.recursive:
-        _require_protego()
     stdin = sys.stdin.buffer
     if not files:
         if stdin.isatty():
@@ -268,11 +268,14 @@ def _serve(
         raise InputFailure(str(exc)) from None
 
 
-def _require_protego() -> None:
-    """--recursive reads robots.txt with protego, an optional extra: say so in one line."""
+def _require_protego(files: tuple[str, ...]) -> None:
+    """--recursive reads robots.txt with protego, an optional extra: say so in one line,
+    before anything else is done, when there is a page to walk from."""
     import importlib.util
 
-    if importlib.util.find_spec("protego") is None:
+    from ..crawl import is_web_input
+
+    if any(is_web_input(name) for name in files) and importlib.util.find_spec("protego") is None:
         from ..crawl.robots import INSTALL_HINT
 
         raise InputFailure(f"--recursive reads robots.txt with protego: {INSTALL_HINT}")
