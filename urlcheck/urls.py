@@ -24,7 +24,7 @@ else:
     # _hashlib (3 ms of a one-URL run) for ids of 100 bytes, which this hashes faster.
     try:
         from _sha256 import sha256
-    except ImportError:  # 3.12 renamed it; other Pythons have hashlib's
+    except ImportError:  # 3.12 renamed it; where neither is, hashlib's
         try:
             from _sha2 import sha256
         except ImportError:
