@@ -13,9 +13,10 @@ take turns, at the same ``--concurrency`` and ``--per-host``:
 - the pages alone: ``urlcheck --method get pages.txt``, the same pages as a URL list (every
   public page, the orphans too), each fetched with GET and nothing more;
 - its rows as a list: ``urlcheck --method get --processes 1 links.txt``, one line for every
-  row a crawl gives (each link where it stands, absolute, its fragment dropped; written
-  from an unmeasured crawl before the rounds): the same rows and requests in the same one
-  process, without reading a page. What the crawl costs beyond it is the crawl's own.
+  checked row a crawl gives (each link as the site resolves it, its fragment dropped;
+  written from an unmeasured crawl before the rounds): the same checked rows and about the
+  same requests in the same one process, without reading a page (every URL with GET, where
+  the crawl sends HEAD to what is no page). What the crawl costs beyond it is its own.
 
 Each crawl must fetch every page it reaches exactly once (nginx's access log says so: a
 redirect's target may be asked once more, to know where the redirect ends) and nothing under
@@ -35,7 +36,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -46,27 +46,35 @@ sys.path.insert(0, str(ROOT))
 
 from harness import interleaved, measure, publish, run_meta  # noqa: E402
 from harness import median_of as _median  # noqa: E402
-from site_server import run_site_server  # noqa: E402
+from site_server import SiteServer, run_site_server  # noqa: E402
 
 START = "<!-- crawl-benchmark:start -->"
 END = "<!-- crawl-benchmark:end -->"
 LIMITS = ("--concurrency", "64", "--per-host", "64", "--retries", "0", "--timeout", "30")
 
 
-def rows_as_list(crawl: list[str], work: Path) -> Path:
-    """A URL list with a line for every row `crawl` gives: each link absolute, where the
-    row's page (its ``file``) has it, without its fragment; skipped rows left out."""
-    out = work / "links-crawl.jsonl"
-    with out.open("wb") as sink:
-        subprocess.run(crawl, stdout=sink, stderr=subprocess.DEVNULL, check=False)
+def rows_as_list(crawl: list[str], site: SiteServer, work: Path) -> Path:
+    """A URL list with a line for every checked row `crawl` gives: each link as the site
+    resolves it (``<base href>`` honoured), without its fragment; skipped rows (``mailto:``,
+    robots.txt's) have no request and are left out."""
+    out, err = work / "links-crawl.jsonl", work / "links-crawl.err"
+    with out.open("wb") as sink, err.open("wb") as errors:
+        done = subprocess.run(crawl, stdout=sink, stderr=errors, check=False)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"the crawl that lists its rows: exit {done.returncode}, see {err}")
+    origin = site.url("")
+    resolved = {
+        (origin + link.page, link.line, link.column): link.url(origin)
+        for page in site.facts.pages.values()
+        for link in page.links
+    }
     listing = work / "links.txt"
     with out.open(encoding="utf-8") as rows, listing.open("w", encoding="utf-8") as lines:
         for line in rows:
             row = json.loads(line)
             if row["skipped"]:
                 continue
-            page = row["file"]
-            url = urllib.parse.urljoin(page, row["url"]) if "://" in page else row["url"]
+            url = resolved.get((row["file"], row["line"], row["column"]), row["url"])
             lines.write(url.partition("#")[0] + "\n")
     return listing
 
@@ -86,7 +94,7 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
             "jsonl",
             site.url("/"),
         ]
-        links = rows_as_list(crawl, work)
+        links = rows_as_list(crawl, site, work)
         commands = {
             "crawl": crawl,
             "pages alone": [
@@ -158,8 +166,8 @@ def section(data: dict[str, Any]) -> str:
         f" {meta['when']}, {meta['cores']} cores, Python {meta['python']}, load {meta['load']}."
         " nginx on 127.0.0.1 serves tests/site.py's site; every run at"
         f" `{' '.join(LIMITS[:4])}`. Medians of {meta['rounds']} rounds taken in turns."
-        ' "Its rows as a list": a URL list of every row the crawl gives (each link,'
-        " absolute), checked in one process: the rows without the crawl.",
+        ' "Its rows as a list": a URL list of every checked row the crawl gives (each link'
+        " as the site resolves it), checked in one process: the rows without the crawl.",
         "",
         "| pages | run | wall | CPU | peak PSS | requests | rows | pages read | crawl ÷ this run |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
