@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import gzip
 import json
@@ -313,3 +314,27 @@ async def test_links_waiting_in_a_crawl_stay_bounded(
     unbounded_waiting, unbounded_rows = await run(1_000_000, 1_000_000)
     assert rows == unbounded_rows
     assert unbounded_waiting > waiting
+
+
+def test_a_link_two_pages_find_while_robots_txt_loads_is_read_once() -> None:
+    # Both start pages link /c and are read while robots.txt is still on its way: the
+    # second must see that the first took /c, or the crawl waits for a read never made.
+    asked = collections.Counter[str]()
+
+    async def robots(request: web.Request) -> web.Response:
+        asked[request.path] += 1
+        await asyncio.sleep(0.3)
+        return web.Response(text="User-agent: *\nDisallow: /private/\n")
+
+    async def page(request: web.Request) -> web.Response:
+        asked[request.path] += 1
+        return web.Response(text='<a href="/c">c</a>', content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/robots.txt", robots)
+    app.router.add_get("/{name}", page)
+    with serve_app(app) as served:
+        code, rows, stderr = crawl("--recursive", served.url("/a"), served.url("/b"))
+    assert (code, stderr) == (0, "")
+    assert (asked["/a"], asked["/b"], asked["/c"], asked["/robots.txt"]) == (1, 1, 1, 1)
+    assert len(rows) == 2 + 3  # the two pages, and a row for each link: /a's, /b's, /c's
