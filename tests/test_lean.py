@@ -27,6 +27,7 @@ from urlcheck.http.config import request_headers, ssl_context
 from urlcheck.http.failures import Failed
 from urlcheck.http.lean import LeanPool
 from urlcheck.http.resolver import AddrInfo, Resolver
+from urlcheck.http.sockets import IDLE_PER_CHECK, SPARE_FILES, files_wanted, idle_cap
 
 from .faults import FAULTS, FaultServer, urlcheck_env
 from .servers import Served, serve_raw
@@ -299,6 +300,34 @@ async def test_idle_connections_are_capped_least_recently_used_first() -> None:
             lean.close()
     assert closed == (1, 0, 0)
     assert second_seen.opened == 1  # still idle, so used again
+
+
+async def test_a_run_over_more_hosts_than_its_concurrency_keeps_each_hosts_connection() -> None:
+    """Six hosts taking turns, two checks at once: each host's connection waits idle for
+    its next check (an idle cap of --concurrency would close the oldest, then reopen it)."""
+    with contextlib.ExitStack() as stack:
+        hosts = [stack.enter_context(keep_alive_server()) for _ in range(6)]
+        urls = [served.url(f"/ok?n={n}") for n in range(20) for served, _ in hosts]
+        options = dataclasses.replace(OPTIONS, per_host=1, concurrency=2)
+        results = await run(urls, options)
+        opened = [seen.opened for _, seen in hosts]
+    assert len(results) == 120
+    assert all(result.ok for result in results.values())
+    assert opened == [1] * 6
+
+
+def test_idle_connections_stay_within_the_open_file_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        assert idle_cap(128) == 128 * IDLE_PER_CHECK or soft < files_wanted(128)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, hard))
+        assert idle_cap(128) == 200 - 128 - SPARE_FILES  # what is left beside the checks
+        resource.setrlimit(resource.RLIMIT_NOFILE, (150, hard))
+        assert idle_cap(128) == 1
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_a_plain_run_does_not_import_aiohttp(

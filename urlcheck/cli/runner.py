@@ -202,7 +202,9 @@ def run_checks(
     # the checks start it stops them starting, after they end the output is still complete.
     with interrupt.installed():
         source, expected = _plan(reader, options, source, processes)
-        _room_for_sockets(options)
+        from ..http.sockets import make_room  # (the checker has imported urlcheck.http)
+
+        make_room(options.concurrency)  # before the checks' sockets open
         run = _run(reader, options, output, interrupt, source, expected)
         for message in reader.errors[shown_errors:]:  # read errors met during the run
             click.echo(f"urlcheck: error: {message}", err=True)
@@ -237,37 +239,6 @@ def run_checks(
         input_errors=len(reader.errors) + history_failed,
         interrupted=run.interrupted or interrupt.requested,
     )
-
-
-SOCKETS_PER_CHECK = 2
-"""Open files a check may hold: its connection, and an idle one kept for the host's next."""
-MACOS_OPEN_MAX = 10_240
-SPARE_FILES = 64
-"""Beside the sockets: the lists, the database, pipes to worker processes, the trust store."""
-
-
-def _room_for_sockets(options: CheckOptions) -> None:
-    """Raise the soft limit on open files towards the hard one when `--concurrency` needs
-    more than it allows (macOS starts at 256, many systems at 1,024): a check must not fail
-    for a file descriptor the process could have had."""
-    try:
-        import resource
-    except ImportError:  # not on POSIX: nothing to raise
-        return
-    needed = options.concurrency * SOCKETS_PER_CHECK + SPARE_FILES
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (OSError, ValueError):
-        return
-    if soft == resource.RLIM_INFINITY or soft >= needed:
-        return
-    room = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-    for asked in (room, min(room, MACOS_OPEN_MAX)):  # macOS refuses more than OPEN_MAX
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (asked, hard))
-            return
-        except (OSError, ValueError):  # not allowed: the checks run within the limit there is
-            continue
 
 
 def _plan(

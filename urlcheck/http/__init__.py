@@ -37,6 +37,7 @@ from .config import (
 )
 from .deadlines import CheckClock, Deadlines
 from .redirects import REDIRECT_STATUSES, credentials, next_hop
+from .sockets import idle_cap
 from .walls import challenge
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class Client:
             self.lean = LeanPool(
                 request_headers(options),
                 per_host=options.per_host,
-                max_idle=options.concurrency,
+                max_idle=idle_cap(options.concurrency),
                 tls=lambda: ssl_context(options),
             )
             self._proxied = has_proxies()
