@@ -16,6 +16,7 @@ from yarl import URL
 
 from urlcheck import collector
 from urlcheck.models import CheckResult, Target
+from urlcheck.record import record
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,52 @@ def test_a_record_compares_and_hashes_as_a_frozen_dataclass() -> None:
     assert a == b
     assert hash(a) == hash(b)
     assert dataclasses.replace(a, column=3) != a  # a compared field is compared
+
+
+@record
+class _Three:
+    a: int
+    b: str = dataclasses.field(default="", repr=False)
+    c: float = dataclasses.field(default=0.0, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ThreeAsDataclass:
+    a: int
+    b: str = dataclasses.field(default="", repr=False)
+    c: float = dataclasses.field(default=0.0, compare=False)
+
+
+@record
+class _One:
+    a: int
+
+
+@record
+class _Empty:
+    pass
+
+
+def test_a_records_shared_methods_give_what_a_dataclasss_generated_ones_do() -> None:
+    """Equality, hashing and repr are not generated per record, but mean the same: the
+    compared fields, in order, of the same class; the shown fields in the repr."""
+    pairs = [((1, "x", 0.5), (1, "x", 9.0)), ((1, "x", 0.5), (1, "y", 0.5)), ((1,), (2,))]
+    for left, right in pairs:
+        as_record = _Three(*left) == _Three(*right)
+        assert as_record == (_ThreeAsDataclass(*left) == _ThreeAsDataclass(*right))
+        if as_record:
+            assert hash(_Three(*left)) == hash(_Three(*right))
+    assert repr(_Three(1, "secret", 2.0)) == "_Three(a=1, c=2.0)"
+    assert repr(_ThreeAsDataclass(1, "secret", 2.0)).endswith("_ThreeAsDataclass(a=1, c=2.0)")
+    assert _One(1) == _One(1)
+    assert _One(1) != _One(2)
+    assert len({_One(1), _One(1), _One(2)}) == 2
+    assert repr(_One(7)) == "_One(a=7)"
+    assert _Empty() == _Empty()
+    assert hash(_Empty()) == hash(_Empty())
+    assert repr(_Empty()) == "_Empty()"
+    assert _One(1) != _Three(1)  # another class is never equal, whatever its fields
+    assert _One(1).__eq__(1) is NotImplemented
 
 
 def test_mypy_rejects_an_assignment_to_a_record(tmp_path: Path) -> None:
