@@ -10,6 +10,8 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from urlcheck.errors import ShardError
 from urlcheck.shards import SHARD_MIN_LINES, check_urls_sharded, shard_count
 from urlcheck.sources import open_sources
 
-from .faults import run_urlcheck
+from .faults import run_urlcheck, urlcheck_command, urlcheck_env
 from .servers import Served
 
 COMPARED = ("url", "line", "ok", "status", "reason", "final_url", "redirects", "method")
@@ -145,6 +147,88 @@ async def test_closing_early_stops_the_workers(server: Served, tmp_path: Path) -
         await drain()
     reader.close()
     assert _workers_of_this_process() == []
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _command_line(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_the_commands_workers_are_forked_and_a_dead_one_fails_the_run(
+    server: Served, tmp_path: Path
+) -> None:
+    """The command line's workers are forks of it (no second Python started, no imports
+    again: they check at once), and one that dies still fails the run with one clear line."""
+    listing = tmp_path / "slow.txt"
+    listing.write_text("".join(server.url(f"/slow?delay=0.4&n={n}") + "\n" for n in range(60)))
+    argv = [*urlcheck_command("--processes", "2", "--concurrency", "4", "--per-host", "0")]
+    argv += ["--format", "jsonl", str(listing)]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=urlcheck_env()
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while len(workers := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(workers) == 2
+        assert all(_command_line(pid) == _command_line(proc.pid) for pid in workers)
+        while len(server.log) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first checks are over, their results sent on
+        time.sleep(0.2)
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2
+    assert err == "urlcheck: error: a worker process ended with status -9\n"
+    assert 0 < len(out.splitlines()) < 60  # what the other worker checked is still printed
+    assert _children(proc.pid) == []
+
+
+def test_workers_forked_but_never_used_end_silently(tmp_path: Path) -> None:
+    """Forked before the run starts, a worker waits for its options; if the run ends first
+    (an error, Ctrl-C), the worker ends with it, printing nothing."""
+    script = "from urlcheck.shards import prefork; print(*[w.pid for w in prefork(2) or []])"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert len(pids) == (2 if sys.platform.startswith("linux") else 0)
+    assert done.stderr == ""
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended: only its parent's wait is missing
+
+
+def test_no_fork_once_a_thread_runs() -> None:
+    import threading
+
+    from urlcheck.shards import prefork
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert prefork(2) is None  # a lock that thread held would stay held in the child
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_a_line_of_unicode_white_space_is_blank_there_too(server: Served, tmp_path: Path) -> None:

@@ -4,12 +4,17 @@ One process spends most of its CPU on the checks themselves (about 25 µs a URL 
 fast server, see benchmarks/findings.md), so on a machine with several cores a long list
 goes faster over several. The parent keeps reading and parsing the list, and sends each URL
 line to the worker its URL hashes to, so a URL listed twice always meets the same worker,
-which checks it once (`check_urls`' promise). The workers (``python -m urlcheck.shards``)
-send their results back as they finish; the parent yields them, and prints, records and
-counts them as for one process. ``--concurrency`` and ``--per-host`` are divided among the
-workers, so the run as a whole keeps both.
+which checks it once (`check_urls`' promise). The workers send their results back as they
+finish; the parent yields them, and prints, records and counts them as for one process.
+``--concurrency`` and ``--per-host`` are divided among the workers, so the run as a whole
+keeps both.
 
 Messages on the pipes are `frames`: pickles with a 4-byte length in front.
+
+The command line forks its workers (`prefork`) before it starts any thread or event loop:
+a forked worker has every module the run imported and checks at once, where a started one
+(``python -m urlcheck.shards``, what `check_urls_sharded` does without them, and where fork
+is not safe) first starts Python and imports them again, about 0.1 s of a 10,000-URL run.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import dataclasses
 import os
 import signal
 import sys
+import threading
+import traceback
 from collections.abc import AsyncGenerator, Callable, Iterable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from . import collector, loops
 from .errors import ShardError
@@ -39,6 +46,19 @@ FLUSH_SECONDS = 0.05
 _Line = tuple["Target | str", str, int, bool]
 """A URL line for a worker: its text (or a target already parsed), source, number, and
 whether a later line repeats its URL (so its result is kept)."""
+
+
+class _Worker(Protocol):
+    """What `_Workers` uses of a worker: an `asyncio.subprocess.Process`, or a `Forked`."""
+
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None: ...
+    @property
+    def stdout(self) -> asyncio.StreamReader | None: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def kill(self) -> None: ...
+    async def wait(self) -> int: ...
 
 
 def shard_count(lines: int, options: CheckOptions, processes: int) -> int:
@@ -66,15 +86,17 @@ async def check_urls_sharded(
     *,
     shards: int,
     may_repeat: Callable[[Target], bool] | None = None,
+    forked: list[Forked] | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
     """`check_urls` over `shards` worker processes: every target yields exactly one result.
 
-    Lines that are not URLs are answered here; the rest go to the workers. Raises
-    ShardError if a worker fails. Closing the generator stops the workers.
+    Lines that are not URLs are answered here; the rest go to the workers: `forked` ones
+    (from `prefork`, as many as `shards`), or else ones started now. Raises ShardError if
+    a worker fails. Closing the generator stops the workers.
     """
     from .streams import cancel_and_drain
 
-    pool = _Workers(options, shards, may_repeat)
+    pool = _Workers(options, shards, may_repeat, forked)
     runner: asyncio.Task[None] | None = None
     try:
         await pool.start()  # inside the try: a failed start stops the ones started
@@ -106,23 +128,34 @@ class _Workers:
     """The worker processes of one run: lines routed to them by URL, results collected."""
 
     def __init__(
-        self, options: CheckOptions, shards: int, may_repeat: Callable[[Target], bool] | None
+        self,
+        options: CheckOptions,
+        shards: int,
+        may_repeat: Callable[[Target], bool] | None,
+        forked: list[Forked] | None = None,
     ) -> None:
         self.options = options
-        self.shards = shards
+        self.shards = len(forked) if forked else shards
         self.may_repeat = may_repeat
-        self.workers: list[asyncio.subprocess.Process] = []
-        self.results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(shards * 4)
+        self.forked = forked or []
+        self.workers: list[_Worker] = []
+        self.results: asyncio.Queue[list[CheckResult] | None] = asyncio.Queue(self.shards * 4)
 
     async def start(self) -> None:
-        """Start the workers, each with its share of ``--concurrency`` and ``--per-host``."""
+        """Start the workers (or take the forked ones), each with its share of
+        ``--concurrency`` and ``--per-host``."""
         share = dataclasses.replace(
             self.options,
             concurrency=max(1, self.options.concurrency // self.shards),
             per_host=self.options.per_host_share(self.shards),
         )
-        for _ in range(self.shards):
-            self.workers.append(await _start(share))
+        for forked in self.forked:
+            self.workers.append(forked)  # first: stop() ends it, even if attaching fails
+            await forked.attach()
+        while len(self.workers) < self.shards:
+            self.workers.append(await _start())
+        for worker in self.workers:
+            await _send(worker, share)
 
     async def run(self, targets: Iterable[Target] | TargetReader) -> None:
         """Feed the lines to the workers and collect their results, until all are in."""
@@ -175,7 +208,7 @@ class _Workers:
         repeat = self.may_repeat is None or self.may_repeat(Target(url=url, display=url))
         return hash(url) % self.shards, (line, source, number, repeat)
 
-    async def _collect(self, worker: asyncio.subprocess.Process) -> None:
+    async def _collect(self, worker: _Worker) -> None:
         assert worker.stdout is not None
         while (message := await _receive(worker.stdout)) is not None:
             await self.results.put(message)
@@ -191,8 +224,8 @@ class _Workers:
                 await worker.wait()
 
 
-async def _start(options: CheckOptions) -> asyncio.subprocess.Process:
-    worker = await asyncio.create_subprocess_exec(
+async def _start() -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "urlcheck.shards",
@@ -202,11 +235,103 @@ async def _start(options: CheckOptions) -> asyncio.subprocess.Process:
         # Should the parent vanish, a worker ends at the end of its input or its next write.
         start_new_session=True,
     )
-    await _send(worker, options)
-    return worker
 
 
-async def _send(worker: asyncio.subprocess.Process, message: object) -> None:
+class Forked:
+    """A worker forked by `prefork`: its pid and this side of its two pipes, and the little
+    of `asyncio.subprocess.Process` that `_Workers` uses, once `attach`ed to the loop."""
+
+    def __init__(self, pid: int, to_worker: int, from_worker: int) -> None:
+        self.pid = pid
+        self._to = to_worker
+        self._from = from_worker
+        self.stdin: asyncio.StreamWriter | None = None
+        self.stdout: asyncio.StreamReader | None = None
+        self.returncode: int | None = None
+        self._waited: asyncio.Future[int] | None = None
+
+    async def attach(self) -> None:
+        """Its pipes, as the streams of a started process (in the loop that uses them)."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        # The transports own the pipes from here, and close them when they close.
+        from_worker = open(self._from, "rb", buffering=0)  # noqa: SIM115 - the transport's
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), from_worker)
+        self.stdout = reader
+        to_worker = open(self._to, "wb", buffering=0)  # noqa: SIM115 - the transport's
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, to_worker
+        )
+        self.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+
+    async def wait(self) -> int:
+        """Its exit status, as `asyncio.subprocess.Process.wait` gives it (waited for in a
+        thread: the loop goes on meanwhile)."""
+        if self._waited is None:
+            self._waited = asyncio.ensure_future(asyncio.to_thread(_exit_status, self.pid))
+        self.returncode = await asyncio.shield(self._waited)
+        return self.returncode
+
+
+def _exit_status(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def prefork(shards: int) -> list[Forked] | None:
+    """Fork `shards` workers now, or None where that is not safe: not on Linux (macOS's
+    system libraries refuse to run in a forked child), or once this process has a thread
+    (a lock held by it would stay held in the child). Until it is sent its options, a
+    worker waits; should this process end first, the worker ends too, silently."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return None
+    for stream in (sys.stdout, sys.stderr):  # else a child could write them out again
+        stream.flush()
+    workers: list[Forked] = []
+    ours: list[int] = []
+    try:
+        for _ in range(shards):
+            down = os.pipe()
+            up = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: it never returns from here
+                _forked_main(down[0], up[1], [down[1], up[0], *ours])
+            os.close(down[0])
+            os.close(up[1])
+            ours += [down[1], up[0]]
+            workers.append(Forked(pid, down[1], up[0]))
+    except OSError:  # no more processes or files: the ones forked end as the pipes close
+        for fd in ours:
+            os.close(fd)
+        return None
+    return workers
+
+
+def _forked_main(stdin: int, stdout: int, others: list[int]) -> None:
+    code = 1
+    try:
+        os.setsid()  # as a started worker: Ctrl-C in the terminal is the parent's alone
+        for fd in others:  # the other workers' pipes: their ends must close when ours do
+            os.close(fd)
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)  # anything printed by mistake breaks a frame: seen, not mixed in
+        os.close(stdin)
+        os.close(stdout)
+        with open(0, "rb", closefd=False) as lines, open(1, "wb", closefd=False) as results:
+            serve(lines, results, forked=True)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+async def _send(worker: _Worker, message: object) -> None:
     assert worker.stdin is not None
     worker.stdin.write(frame(message))
     await worker.stdin.drain()
@@ -290,10 +415,16 @@ async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> Non
 
 def main() -> None:
     """``python -m urlcheck.shards``: one worker, started by `check_urls_sharded`."""
+    serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, *, forked: bool = False) -> None:
+    """One worker's life: its options, then URL lines in and results out, to the end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     collector.tune()
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     options = _read_message(stdin)
+    if options is None and forked:
+        return  # the parent ended before it needed this worker
     if not isinstance(options, CheckOptions):
         sys.exit("urlcheck.shards: started by urlcheck for long lists, not by hand")
     try:

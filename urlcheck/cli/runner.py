@@ -201,10 +201,10 @@ def run_checks(
     # Ctrl-C is ours from the first pass over the files to the last line printed: before
     # the checks start it stops them starting, after they end the output is still complete.
     with interrupt.installed():
-        source, expected = _plan(reader, options, source, processes)
-        from ..http.sockets import make_room  # (the checker has imported urlcheck.http)
+        from ..http.sockets import make_room
 
-        make_room(options.concurrency)  # before the checks' sockets open
+        make_room(options.concurrency)  # before the checks' sockets open, or workers fork
+        source, expected = _plan(reader, options, source, processes)
         run = _run(reader, options, output, interrupt, source, expected)
         for message in reader.errors[shown_errors:]:  # read errors met during the run
             click.echo(f"urlcheck: error: {message}", err=True)
@@ -260,11 +260,13 @@ def _plan(
     if scan is None:
         return source or check_urls, None
     if source is None and (processes > 1 or scan.lines >= SHARD_MIN_LINES):
-        from ..shards import check_urls_sharded, shard_count
+        from ..shards import check_urls_sharded, prefork, shard_count
 
         shards = shard_count(scan.lines, options, processes)
         if shards > 1:
-            source = functools.partial(check_urls_sharded, shards=shards)
+            # Now, while this process has no thread: forked, the workers check at once.
+            forked = prefork(shards)
+            source = functools.partial(check_urls_sharded, shards=shards, forked=forked)
     return functools.partial(source or check_urls, may_repeat=scan.may_repeat), scan.lines
 
 
