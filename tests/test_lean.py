@@ -424,6 +424,45 @@ class NamedResolver(Resolver):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (self.names[host], port))]
 
 
+class AddressesResolver(Resolver):
+    """A name with the addresses a test gives, in its order."""
+
+    def __init__(self, addresses: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.addresses = addresses
+
+    async def _look_up(self, host: str, port: int) -> list[AddrInfo]:
+        import socket
+
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", each) for each in self.addresses]
+
+
+async def test_one_address_is_connected_at_once_and_several_are_raced(refused_url: str) -> None:
+    """A name of one IPv4 address is connected in one call; a name of several goes through
+    Happy Eyeballs, so an address that refuses is passed over for the next, as aiohttp does."""
+    from yarl import URL
+
+    refused = ("127.0.0.1", URL(refused_url).port or 0)
+    with keep_alive_server() as (served, seen):
+        listening = ("127.0.0.1", served.port)
+        url = URL(f"http://several.test:{served.port}/ok")
+        outcomes = []
+        for addresses in ([listening], [refused, listening], [refused]):
+            lean = LeanPool(
+                request_headers(OPTIONS),
+                per_host=1,
+                max_idle=1,
+                tls=lambda: ssl_context(OPTIONS),
+                resolver=AddressesResolver(addresses),
+            )
+            try:
+                outcomes.append(await ask(lean, str(url)))
+            finally:
+                lean.close()
+    assert outcomes == [200, 200, "refused"]
+    assert seen.opened == 2
+
+
 async def test_a_host_name_with_a_trailing_dot_is_verified_without_it() -> None:
     import ssl
 

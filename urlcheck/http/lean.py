@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
@@ -202,6 +203,8 @@ class LeanPool:
         tls = await self._tls_context() if scheme == "https" else None
         infos = await self.resolver.resolve(name, port)
         self.connections += 1
+        if tls is None and len(infos) == 1 and infos[0][0] == socket.AF_INET:
+            return await self._connect_plain(key, infos[0][4])
         try:
             # Happy Eyeballs, as aiohttp connects: an address family that silently drops
             # packets (IPv6 on many networks) must not cost the whole deadline.
@@ -229,6 +232,22 @@ class LeanPool:
             if tls is not None:
                 raise failures.tls_error(exc) from None
             raise failures.connection_lost(exc) from None
+        return conn
+
+    async def _connect_plain(self, key: HostKey, address: tuple[str, int]) -> Connection:
+        """One IPv4 address and no TLS: nothing to race, so the loop connects in one call,
+        in C (a 1,000-URL run's first 128 connects took the loop 17 ms through a socket made
+        here and handed over, about half that so)."""
+        _, name, port = key
+        conn = Connection(self, key)
+        try:
+            await self.loop.create_connection(
+                lambda: conn, host=address[0], port=address[1], family=socket.AF_INET
+            )
+        except OSError as exc:
+            raise failures.connect_error(exc, name, port) from None
+        except RuntimeError as exc:  # uvloop's way of saying some of the above
+            raise failures.cannot_connect(name, port, exc) from None
         return conn
 
     def _release(self, conn: Connection) -> None:
