@@ -208,6 +208,28 @@ def test_workers_forked_but_never_used_end_silently(tmp_path: Path) -> None:
     assert not any(_alive(pid) for pid in pids)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_a_fork_that_cannot_be_finished_leaves_nothing_behind() -> None:
+    """Out of files for the second worker's pipes: no workers (the run starts its own
+    then), the first one forked ended and waited for, and no pipe left open."""
+    script = """if True:
+        import os, resource
+        from urlcheck.shards import prefork
+        fds = lambda: sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+        before = fds()
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        # The first worker's two pipes fit, and the second's first pipe; its second does not.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(before) + 5, hard))
+        workers = prefork(2)
+        children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read()
+        print(workers, fds() == before, children == "")
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert (done.stdout, done.stderr) == ("None True True\n", "")
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]

@@ -291,20 +291,26 @@ def prefork(shards: int) -> list[Forked] | None:
         stream.flush()
     workers: list[Forked] = []
     ours: list[int] = []
+    pending: list[int] = []  # the pipes of the worker being forked, until it is
     try:
         for _ in range(shards):
             down = os.pipe()
+            pending = [*down]
             up = os.pipe()
+            pending += up
             pid = os.fork()
             if pid == 0:  # the worker: it never returns from here
                 _forked_main(down[0], up[1], [down[1], up[0], *ours])
             os.close(down[0])
             os.close(up[1])
+            pending = []
             ours += [down[1], up[0]]
             workers.append(Forked(pid, down[1], up[0]))
-    except OSError:  # no more processes or files: the ones forked end as the pipes close
-        for fd in ours:
+    except OSError:  # no more processes or files: those forked end as their pipes close
+        for fd in ours + pending:
             os.close(fd)
+        for worker in workers:
+            os.waitpid(worker.pid, 0)
         return None
     return workers
 
