@@ -36,6 +36,9 @@ EXIT_VERDICTS: dict[int, str] = {
     47: "too_many_redirects",  # Too many redirects: --max-redirs was reached.
     51: "tls",  # The server's certificate or fingerprint was not OK (older curls).
     52: "disconnected",  # The server did not reply anything: the connection closed empty.
+    # Failed sending network data; seen when a reset comes between the connect and curl's
+    # getpeername() ("Transport endpoint is not connected").
+    55: "disconnected",
     56: "disconnected",  # Failure in receiving network data (but see RECV_PROTOCOL_ERRORS).
     58: "tls",  # Problem with the local certificate.
     60: "tls",  # Peer certificate cannot be authenticated with known CA certificates.

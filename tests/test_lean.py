@@ -316,6 +316,7 @@ async def test_a_run_over_more_hosts_than_its_concurrency_keeps_each_hosts_conne
     assert opened == [1] * 6
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX open-file limits")
 def test_idle_connections_stay_within_the_open_file_limit() -> None:
     import resource
 
@@ -437,11 +438,22 @@ class AddressesResolver(Resolver):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", each) for each in self.addresses]
 
 
-async def test_one_address_is_connected_at_once_and_several_are_raced(refused_url: str) -> None:
+async def test_one_address_is_connected_at_once_and_several_are_raced(
+    refused_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A name of one IPv4 address is connected in one call; a name of several goes through
     Happy Eyeballs, so an address that refuses is passed over for the next, as aiohttp does."""
+    import aiohappyeyeballs
     from yarl import URL
 
+    raced: list[int] = []
+    race = aiohappyeyeballs.start_connection
+
+    async def counted(infos: list[AddrInfo], **kwargs: object) -> object:
+        raced.append(len(infos))
+        return await race(infos, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiohappyeyeballs, "start_connection", counted)
     refused = ("127.0.0.1", URL(refused_url).port or 0)
     with keep_alive_server() as (served, seen):
         listening = ("127.0.0.1", served.port)
@@ -461,6 +473,42 @@ async def test_one_address_is_connected_at_once_and_several_are_raced(refused_ur
                 lean.close()
     assert outcomes == [200, 200, "refused"]
     assert seen.opened == 2
+    assert raced == [2]  # only the name of two addresses was raced
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX open-file limits")
+async def test_out_of_open_files_idle_connections_are_closed_and_the_connect_tried_again() -> None:
+    """Another pool in the process (aiohttp's, a server's) may take the files the idle cap
+    counted on: a connect that finds none left closes idle connections and tries again,
+    and the check is not failed for a file the process could have had."""
+    import os
+    import resource
+
+    with contextlib.ExitStack() as stack:
+        hosts = [stack.enter_context(keep_alive_server()) for _ in range(5)]
+        lean = pool(per_host=1, max_idle=8)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        try:
+            for served, _ in hosts[:4]:
+                assert await ask(lean, served.url("/ok")) == 200  # four idle now
+            # Every number below the limit taken: only files closed here can be had again.
+            fillers = [os.open(os.devnull, os.O_RDONLY)]
+            highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+            while fillers[-1] < highest:
+                fillers.append(os.open(os.devnull, os.O_RDONLY))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (fillers[-1] + 1, hard))
+            try:
+                status = await ask(lean, hosts[4][0].url("/ok"))
+            finally:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+                for fd in fillers:
+                    os.close(fd)
+            idle_after = len(lean._idle)
+        finally:
+            lean.close()
+    assert status == 200
+    assert idle_after < 4 + 1  # some were closed to make room
+    assert lean.connections == 5
 
 
 async def test_a_host_name_with_a_trailing_dot_is_verified_without_it() -> None:

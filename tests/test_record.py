@@ -56,6 +56,18 @@ class _ThreeAsDataclass:
 
 
 @record
+class _Hashed:
+    a: int
+    b: int = dataclasses.field(default=0, hash=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class _HashedAsDataclass:
+    a: int
+    b: int = dataclasses.field(default=0, hash=False)
+
+
+@record
 class _One:
     a: int
 
@@ -85,6 +97,10 @@ def test_a_records_shared_methods_give_what_a_dataclasss_generated_ones_do() -> 
     assert repr(_Empty()) == "_Empty()"
     assert _One(1) != _Three(1)  # another class is never equal, whatever its fields
     assert _One(1).__eq__(1) is NotImplemented
+    # A field left out of the hash, not of equality: as a dataclass, hashed without it.
+    assert hash(_Hashed(1, 2)) == hash(_Hashed(1, 3))
+    assert _Hashed(1, 2) != _Hashed(1, 3)
+    assert hash(_HashedAsDataclass(1, 2)) == hash(_HashedAsDataclass(1, 3))
 
 
 def test_mypy_rejects_an_assignment_to_a_record(tmp_path: Path) -> None:

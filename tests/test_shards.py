@@ -189,7 +189,7 @@ def test_the_commands_workers_are_forked_and_a_dead_one_fails_the_run(
     assert proc.returncode == 2
     assert err == "urlcheck: error: a worker process ended with status -9\n"
     assert 0 < len(out.splitlines()) < 60  # what the other worker checked is still printed
-    assert _children(proc.pid) == []
+    assert not any(_alive(pid) for pid in workers)
 
 
 def test_workers_forked_but_never_used_end_silently(tmp_path: Path) -> None:
@@ -228,6 +228,29 @@ def test_a_fork_that_cannot_be_finished_leaves_nothing_behind() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
     )
     assert (done.stdout, done.stderr) == ("None True True\n", "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_forks_the_run_never_took_are_ended_and_their_pipes_closed() -> None:
+    script = """if True:
+        import os
+        from urlcheck.shards import prefork
+        fds = lambda: sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+        before = fds()
+        workers = prefork(2)
+        assert workers is not None and fds() != before
+        for worker in workers:
+            worker.discard()
+        children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read()
+        print(fds() == before, children == "", [w.returncode for w in workers])
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stderr == ""
+    fds_back, no_children, codes = done.stdout.split(" ", 2)
+    assert (fds_back, no_children) == ("True", "True")
+    assert codes.strip() in ("[0, 0]", "[-9, -9]", "[0, -9]", "[-9, 0]")  # ended either way
 
 
 def _alive(pid: int) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import reprlib
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
@@ -34,10 +35,19 @@ def record(cls: type[_T]) -> type[_T]:
     fields = dataclasses.fields(made)
     # A staticmethod: a lambda would otherwise be bound to the instance it is read from.
     made._record_key = staticmethod(_getter(tuple(f.name for f in fields if f.compare)))
+    # The fields a dataclass hashes: hash=True, or hash left unset on a compared field.
+    hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
+    made._record_hashed = staticmethod(_getter(hashed))
     made._record_shown = tuple(f.name for f in fields if f.repr)
-    for name, method in (("__eq__", _eq), ("__hash__", _hash), ("__repr__", _repr)):
-        if name not in cls.__dict__:
-            setattr(made, name, method)
+    own = cls.__dict__
+    if "__eq__" not in own:
+        made.__eq__ = _eq
+    # As unsafe_hash=True: a hash unless the class gives its own (a body that defines
+    # __eq__ gets __hash__ = None from Python, which is not its own).
+    if own.get("__hash__") is None:
+        made.__hash__ = _hash
+    if "__repr__" not in own:
+        made.__repr__ = _repr
     return made  # type: ignore[no-any-return]
 
 
@@ -59,9 +69,10 @@ def _eq(self: Any, other: Any) -> Any:
 
 
 def _hash(self: Any) -> int:
-    return hash(self._record_key(self))
+    return hash(self._record_hashed(self))
 
 
+@reprlib.recursive_repr()
 def _repr(self: Any) -> str:
     shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._record_shown)
     return f"{self.__class__.__qualname__}({shown})"

@@ -14,7 +14,7 @@ Messages on the pipes are `frames`: pickles with a 4-byte length in front.
 The command line forks its workers (`prefork`) before it starts any thread or event loop:
 a forked worker has every module the run imported and checks at once, where a started one
 (``python -m urlcheck.shards``, what `check_urls_sharded` does without them, and where fork
-is not safe) first starts Python and imports them again, about 0.1 s of a 10,000-URL run.
+is not safe) first starts Python and imports them again: 0.1-0.2 s of a 10,000-URL run.
 """
 
 from __future__ import annotations
@@ -253,27 +253,45 @@ class Forked:
     async def attach(self) -> None:
         """Its pipes, as the streams of a started process (in the loop that uses them)."""
         loop = asyncio.get_running_loop()
+        # The transports own the pipes from here, and close them when they close. uvloop
+        # closes the descriptor itself, then the file again: that second close must not
+        # hit a file another thread has opened under the same number meanwhile.
+        owns = not type(loop).__module__.startswith("uvloop")
         reader = asyncio.StreamReader()
-        # The transports own the pipes from here, and close them when they close.
-        from_worker = open(self._from, "rb", buffering=0)  # noqa: SIM115 - the transport's
+        from_worker = open(self._from, "rb", buffering=0, closefd=owns)  # noqa: SIM115
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), from_worker)
         self.stdout = reader
-        to_worker = open(self._to, "wb", buffering=0)  # noqa: SIM115 - the transport's
+        to_worker = open(self._to, "wb", buffering=0, closefd=owns)  # noqa: SIM115
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, to_worker
         )
         self.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
 
     def kill(self) -> None:
-        os.kill(self.pid, signal.SIGKILL)
+        if self.returncode is None and self._waited is None:  # once waited for, its pid
+            os.kill(self.pid, signal.SIGKILL)  # may be another process's
 
     async def wait(self) -> int:
         """Its exit status, as `asyncio.subprocess.Process.wait` gives it (waited for in a
         thread: the loop goes on meanwhile)."""
         if self._waited is None:
             self._waited = asyncio.ensure_future(asyncio.to_thread(_exit_status, self.pid))
-        self.returncode = await asyncio.shield(self._waited)
-        return self.returncode
+            self._waited.add_done_callback(self._ended)
+        return await asyncio.shield(self._waited)
+
+    def _ended(self, waited: asyncio.Future[int]) -> None:
+        if not waited.cancelled() and waited.exception() is None:
+            self.returncode = waited.result()
+
+    def discard(self) -> None:
+        """End it, if the run never took it (it stopped before its checks began)."""
+        if self.stdin is not None or self._waited is not None:
+            return  # the run's: `_Workers.stop` ends it
+        for fd in (self._to, self._from):
+            os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        self.returncode = _exit_status(self.pid)
 
 
 def _exit_status(pid: int) -> int:
@@ -285,10 +303,12 @@ def prefork(shards: int) -> list[Forked] | None:
     system libraries refuse to run in a forked child), or once this process has a thread
     (a lock held by it would stay held in the child). Until it is sent its options, a
     worker waits; should this process end first, the worker ends too, silently."""
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+    if not sys.platform.startswith("linux") or _has_threads():
         return None
     for stream in (sys.stdout, sys.stderr):  # else a child could write them out again
-        stream.flush()
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
     workers: list[Forked] = []
     ours: list[int] = []
     pending: list[int] = []  # the pipes of the worker being forked, until it is
@@ -315,16 +335,30 @@ def prefork(shards: int) -> list[Forked] | None:
     return workers
 
 
+def _has_threads() -> bool:
+    """Whether this process runs another thread, one started in C included."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:
+        return threading.active_count() > 1
+
+
 def _forked_main(stdin: int, stdout: int, others: list[int]) -> None:
     code = 1
     try:
         os.setsid()  # as a started worker: Ctrl-C in the terminal is the parent's alone
         for fd in others:  # the other workers' pipes: their ends must close when ours do
             os.close(fd)
-        os.dup2(stdin, 0)
-        os.dup2(stdout, 1)  # anything printed by mistake breaks a frame: seen, not mixed in
+        import fcntl  # (POSIX: only here)
+
+        # Above 2 first: a pipe may have been given 0 or 1 (the parent's were closed).
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 3) for fd in (stdin, stdout)]
         os.close(stdin)
         os.close(stdout)
+        os.dup2(high[0], 0)
+        os.dup2(high[1], 1)  # anything printed by mistake breaks a frame: seen, not mixed in
+        os.close(high[0])
+        os.close(high[1])
         with open(0, "rb", closefd=False) as lines, open(1, "wb", closefd=False) as results:
             serve(lines, results, forked=True)
         code = 0
@@ -333,7 +367,9 @@ def _forked_main(stdin: int, stdout: int, others: list[int]) -> None:
     except BaseException:
         traceback.print_exc()
     finally:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
         os._exit(code)
 
 

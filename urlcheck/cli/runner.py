@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..inputs import TargetReader
     from ..models import Target
     from ..monitor import Change
+    from ..shards import Forked
     from .monitoring import Monitoring
 
     class ResultSource(Protocol):
@@ -204,8 +205,13 @@ def run_checks(
         from ..http.sockets import make_room
 
         make_room(options.concurrency)  # before the checks' sockets open, or workers fork
-        source, expected = _plan(reader, options, source, processes)
-        run = _run(reader, options, output, interrupt, source, expected)
+        forked: list[Forked] = []
+        source, expected = _plan(reader, options, source, processes, forked)
+        try:
+            run = _run(reader, options, output, interrupt, source, expected)
+        finally:
+            for worker in forked:  # forked for checks that never began (Ctrl-C, an error)
+                worker.discard()
         for message in reader.errors[shown_errors:]:  # read errors met during the run
             click.echo(f"urlcheck: error: {message}", err=True)
         history_failed = _finish_history(recorder, run)
@@ -242,13 +248,17 @@ def run_checks(
 
 
 def _plan(
-    reader: TargetReader, options: CheckOptions, source: ResultSource | None, processes: int
+    reader: TargetReader,
+    options: CheckOptions,
+    source: ResultSource | None,
+    processes: int,
+    forked: list[Forked],
 ) -> tuple[ResultSource, int | None]:
     """Where the results come from, and how many URL lines are expected (None: unknown).
 
     Files can be read twice: a quick first pass counts the lines for the progress bar and
     finds the repeated URLs, so only their results are kept for the duplicates (locally and
-    with --broker alike); a long list goes to worker processes.
+    with --broker alike); a long list goes to worker processes, forked now into `forked`.
     """
     from ..checker import check_urls  # here, not on the loop that times the checks
     from ..scan import scan_sources
@@ -265,8 +275,8 @@ def _plan(
         shards = shard_count(scan.lines, options, processes)
         if shards > 1:
             # Now, while this process has no thread: forked, the workers check at once.
-            forked = prefork(shards)
-            source = functools.partial(check_urls_sharded, shards=shards, forked=forked)
+            forked.extend(prefork(shards) or [])
+            source = functools.partial(check_urls_sharded, shards=shards, forked=forked or None)
     return functools.partial(source or check_urls, may_repeat=scan.may_repeat), scan.lines
 
 

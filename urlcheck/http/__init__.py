@@ -37,7 +37,7 @@ from .config import (
 )
 from .deadlines import CheckClock, Deadlines
 from .redirects import REDIRECT_STATUSES, credentials, next_hop
-from .sockets import idle_cap
+from .sockets import idle_cap, make_room
 from .walls import challenge
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class Client:
         if session is None:
             from .lean import LeanPool  # httptools: imported only to check
 
+            make_room(options.concurrency)  # --serve, a cluster worker, a library caller too
             self.lean = LeanPool(
                 request_headers(options),
                 per_host=options.per_host,

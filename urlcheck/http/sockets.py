@@ -49,7 +49,9 @@ def make_room(concurrency: int) -> None:
 def idle_cap(concurrency: int) -> int:
     """How many idle connections a run of `concurrency` checks keeps: `IDLE_PER_CHECK` a
     place, fewer when the open-file limit (raised or not by `make_room`) leaves less room
-    beside the checks' own connections, and at least one."""
+    beside the checks' own connections, and at least one. Should the process run out of
+    files all the same (other pools in it), the lean client closes idle connections and
+    connects again (`LeanPool._connect`)."""
     wanted = concurrency * IDLE_PER_CHECK
     try:
         import resource
