@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import encodings.idna  # noqa: F401 - a name's first look-up encodes it so, on the loop (uvloop)
 import ipaddress
 import socket
 import time
