@@ -292,9 +292,8 @@ def _run(
     from asgiref.sync import async_to_sync
 
     from ..errors import DistributedError, ShardError
+    from ..render.records import to_jsonl  # noqa: F401 - _check's, imported here, not on the loop
 
-    if output.format == "jsonl":
-        from ..render.records import to_jsonl  # noqa: F401 - here too, not on the loop
     progress = make_progress(not output.quiet)
     if output.format == "table" and output.terminal:
         # rich and the table (~30 ms of imports) load while the first answers are awaited.

@@ -36,6 +36,7 @@ from .config import (
     ssl_context,
 )
 from .deadlines import CheckClock, Deadlines
+from .lean import LeanPool  # here, not in Client: a Client is made on the loop
 from .redirects import REDIRECT_STATUSES, credentials, next_hop
 from .sockets import idle_cap, make_room
 from .walls import challenge
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     import aiohttp
     from yarl import URL
 
-    from .lean import LeanPool
 
 __all__ = ["CheckClock", "Client"]
 
@@ -66,8 +66,6 @@ class Client:
         self.lean: LeanPool | None = None
         self._proxied = False
         if session is None:
-            from .lean import LeanPool  # httptools: imported only to check
-
             make_room(options.concurrency)  # --serve, a cluster worker, a library caller too
             self.lean = LeanPool(
                 request_headers(options),
