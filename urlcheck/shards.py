@@ -268,8 +268,8 @@ class Forked:
         self.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
 
     def kill(self) -> None:
-        if self.returncode is None and self._waited is None:  # once waited for, its pid
-            os.kill(self.pid, signal.SIGKILL)  # may be another process's
+        if self.returncode is None and (self._waited is None or not self._waited.done()):
+            os.kill(self.pid, signal.SIGKILL)  # (once waited for, its pid may be another's)
 
     async def wait(self) -> int:
         """Its exit status, as `asyncio.subprocess.Process.wait` gives it (waited for in a
