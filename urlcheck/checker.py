@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import random
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -22,7 +23,7 @@ from . import fragments
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
-from .inputs import to_target
+from .inputs import RawLine, TargetReader, parse_line, to_target
 from .models import UNVERIFIED_KINDS, Attempt, CheckResult, ErrorKind, Fetch, StatusRanges, Target
 from .options import CheckOptions
 from .schedule import LOOKAHEAD_PER_WORKER, HostQueue
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 
 QUEUE_PER_WORKER = 2
 """Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
+
+PARSE_SLICE_S = 0.0005
+"""Seconds of parsing URL lines on the loop before it turns to the checks in flight."""
 
 _RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED})
 """Failures a retry may cure. A connection refused or impossible (`refused`: nothing listens
@@ -297,7 +301,7 @@ Decided = list[CheckResult]
 
 
 async def check_urls(
-    targets: Iterable[Target | str | CheckResult | Decided],
+    targets: Iterable[Target | str | CheckResult | Decided | RawLine],
     options: CheckOptions | None = None,
     *,
     session: aiohttp.ClientSession | None = None,
@@ -327,8 +331,17 @@ async def check_urls(
     duplicates = Duplicates(may_repeat)
     read_anchors = crawl is None or crawl.wants_anchors
 
-    async def take(items: AsyncIterator[Target | str | CheckResult | Decided]) -> None:
+    async def take(items: AsyncIterator[Target | str | CheckResult | Decided | RawLine]) -> None:
+        slice_ends = time.perf_counter() + PARSE_SLICE_S
         async for item in items:
+            if isinstance(item, tuple):  # a URL line, parsed here (see TargetReader.unparsed)
+                if time.perf_counter() > slice_ends:
+                    await asyncio.sleep(0)  # the loop's turn: answers waiting are timed now
+                    slice_ends = time.perf_counter() + PARSE_SLICE_S
+                parsed = parse_line(item[0], source=item[1], line=item[2])
+                if parsed is None:
+                    continue
+                item = parsed
             if isinstance(item, CheckResult | list):  # decided while reading: a local link …
                 await results.put(item)
                 continue
@@ -348,7 +361,8 @@ async def check_urls(
                 crawl.attach(functools.partial(fetch_body, client, options))
                 group.create_task(take(aiter(crawl)))
             ahead = options.concurrency * QUEUE_PER_WORKER
-            async with contextlib.aclosing(each_in_thread(targets, ahead)) as items:
+            lines = targets.unparsed() if isinstance(targets, TargetReader) else targets
+            async with contextlib.aclosing(each_in_thread(lines, ahead)) as items:
                 await take(items)
         todo.close()
 

@@ -242,6 +242,9 @@ def iter_lines(stream: BinaryIO, source: str) -> Iterator[Target | tuple[str, in
 
 _Item = TypeVar("_Item")
 
+RawLine = tuple[str, str, int]
+"""A URL line read but not parsed: its text, its source's name and its line number."""
+
 
 @dataclass
 class Source:
@@ -355,7 +358,22 @@ class TargetReader:
         finally:
             self.finished = True
 
-    def raw_lines(self) -> Iterator[Target | CheckResult | tuple[str, str, int]]:
+    def unparsed(self) -> Iterator[Target | CheckResult | list[CheckResult] | RawLine]:
+        """What iterating gives, but with the URL lists' lines unparsed (`raw_lines`).
+
+        The reading thread then runs almost no Python: parsing there would hold the GIL
+        the event loop waits for while it times the checks, and the checker parses on the
+        loop instead, a short slice at a time.
+        """
+        yield from self.raw_lines()
+        if self.documents is None:
+            return
+        cached = self.cached
+        for item in self._documents():
+            hit = from_cache(item, cached) if cached and isinstance(item, Target) else None
+            yield item if hit is None else hit
+
+    def raw_lines(self) -> Iterator[Target | CheckResult | RawLine]:
         """Like iterating the URL lists, but URL lines come unparsed: (text, source name,
         line number); a line the history answers (``--cache``) comes as its result."""
         keep = self.keep

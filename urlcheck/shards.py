@@ -33,7 +33,7 @@ from typing import Any, BinaryIO, Protocol
 from . import collector, loops
 from .errors import ShardError
 from .frames import LENGTH, frame, read_frame, unframe
-from .inputs import TargetReader, parse_line, url_word
+from .inputs import RawLine, TargetReader, url_word
 from .models import CheckResult, Target
 from .options import SHARD_MIN_LINES, CheckOptions
 
@@ -46,6 +46,8 @@ FLUSH_SECONDS = 0.05
 _Line = tuple["Target | str", str, int, bool]
 """A URL line for a worker: its text (or a target already parsed), source, number, and
 whether a later line repeats its URL (so its result is kept)."""
+_Place = tuple[str, int]
+"""Where a line is: its source's name and its line number."""
 
 
 class _Worker(Protocol):
@@ -401,23 +403,23 @@ def _read_message(stream: BinaryIO) -> Any:
         return None  # the parent stopped mid-message: nothing more will come
 
 
-def _worker_targets(stream: BinaryIO, repeats: set[object]) -> Iterable[Target]:
+def _worker_targets(stream: BinaryIO, repeats: set[_Place]) -> Iterable[Target | RawLine]:
+    """The parent's URL lines as they come, unparsed: the checker parses them on its loop
+    (see `TargetReader.unparsed`). `repeats` gets the (source, line number) of every line
+    whose URL a later line repeats."""
     while (batch := _read_message(stream)) is not None:
         for line, source, number, repeat in batch:
-            target = (
-                line if isinstance(line, Target) else parse_line(line, source=source, line=number)
-            )
-            if target is None:
-                continue  # not sent: blank lines and comments stay in the parent
+            if isinstance(line, Target):
+                source, number = line.source, line.line
             if repeat:
-                repeats.add(target.key)
-            yield target
+                repeats.add((source, number))
+            yield line if isinstance(line, Target) else (line, source, number)
 
 
 async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> None:
     from .checker import check_urls
 
-    repeats: set[object] = set()
+    repeats: set[_Place] = set()
     batch: list[CheckResult] = []
     # Results go out through the loop's own pipe transport: a parent slow to read (a --db
     # another writer holds) buffers them here instead of freezing the loop and its clocks.
@@ -440,7 +442,9 @@ async def _work(options: CheckOptions, stdin: BinaryIO, stdout: BinaryIO) -> Non
     try:
         async with contextlib.aclosing(
             check_urls(
-                _worker_targets(stdin, repeats), options, may_repeat=lambda t: t.key in repeats
+                _worker_targets(stdin, repeats),
+                options,
+                may_repeat=lambda t: (t.source, t.line) in repeats,
             )
         ) as results:
             async for result in results:
