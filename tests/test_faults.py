@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import json
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -387,6 +388,24 @@ def test_tls_faults_through_the_command(
     }
     insecure = run_urlcheck("--insecure", "--timeout", "2", "--retries", "0", str(listing), env=env)
     assert insecure.returncode == 0, insecure.stdout + insecure.stderr
+
+
+async def test_loading_the_trust_store_is_not_the_servers_time(
+    tls: TlsFaults, tls_servers: dict[str, Served], tmp_path: Path
+) -> None:
+    """The trust store loads before the first https request's clock starts: one as big as
+    a thousand copies of the CA takes hundreds of ms to load, and the check still takes
+    only the server's few."""
+    bundle = tmp_path / "big-ca.pem"
+    bundle.write_bytes(tls.ca.cert_pem.bytes() * 1000)
+    started = time.perf_counter()
+    ssl.create_default_context(cafile=str(bundle))
+    load_ms = (time.perf_counter() - started) * 1000
+    url = tls_servers["valid"].url("/ok")
+    options = dataclasses.replace(OPTIONS, ca_bundle=str(bundle))
+    result = (await collect([url], options))[url]
+    assert result.ok, result.error
+    assert result.elapsed_ms < load_ms / 2, (result.elapsed_ms, load_ms)
 
 
 # Every fault at once, through the real command.

@@ -157,6 +157,8 @@ class Client:
         waiting = time.perf_counter()
         host = await lean.acquire(url)
         try:
+            if url.scheme == "https":
+                await lean.tls_context()  # loading the trust store is ours, not the server's
             clock.request_starts(time.perf_counter() - waiting)
             return await lean.request(
                 host,

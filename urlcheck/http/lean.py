@@ -191,7 +191,9 @@ class LeanPool:
             return conn
         return None
 
-    async def _tls_context(self) -> ssl.SSLContext:
+    async def tls_context(self) -> ssl.SSLContext:
+        """The run's TLS settings, loaded once, in a thread (the trust store takes tens of
+        milliseconds); `failures.Failed` (tls) when they cannot be."""
         if self._tls is None:
             self._tls = self.loop.run_in_executor(None, self._tls_factory)
         try:
@@ -228,7 +230,7 @@ class LeanPool:
     async def _open(self, key: HostKey) -> Connection:
         """A new connection; an OSError of the connect itself is left for `_connect`."""
         scheme, name, port = key
-        tls = await self._tls_context() if scheme == "https" else None
+        tls = await self.tls_context() if scheme == "https" else None
         infos = await self.resolver.resolve(name, port)
         try:
             # Happy Eyeballs, as aiohttp connects: an address family that silently drops
