@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 PRINTING_LOADS_AFTER = 0.03
 """Seconds into the checks when rich and the table start loading in a thread of their
 own: by then the first requests are out, and the import overlaps the wait for answers."""
-IMPORT_SWITCH_INTERVAL = 0.001
-"""The GIL's switch interval while that thread imports (Python's default is 0.005 s)."""
 FAILURES_ONLY = frozenset({"sarif", "github"})
 """Formats that report failures alone: a fine result need not be held for them."""
 SCREEN_ROWS_FALLBACK = 24
@@ -190,18 +188,13 @@ def prepare_table(requests_out: threading.Event) -> None:
     """Import rich and the table once the requests are out, so it costs no wall time.
 
     The import runs in this thread while the loop times the checks in another: the GIL is
-    handed over every millisecond meanwhile (not every 5, Python's default), so the loop
-    waits at most about that long for it and the checks' times stay the servers'.
+    handed over every millisecond meanwhile (`loops.SWITCH_INTERVAL_S`), so the loop waits
+    at most about that long for it and the checks' times stay the servers'.
     """
     requests_out.wait()
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(IMPORT_SWITCH_INTERVAL)
-    try:
-        from rich.console import Console  # noqa: F401
+    from rich.console import Console  # noqa: F401
 
-        from ..render import table  # noqa: F401
-    finally:
-        sys.setswitchinterval(interval)
+    from ..render import table  # noqa: F401
 
 
 def make_console(stdout: IO[str]) -> Console:
