@@ -1,6 +1,12 @@
 """Nothing blocks the event loop while checks are in flight, and so a check's time is the
 server's: a list of 1,000 fast URLs and one URL of each kind of failure, through the real
-command, with the loop's lag sampled every millisecond (tests/lagprobe.py)."""
+command, with the loop's lag sampled every millisecond (tests/lagprobe.py).
+
+On a virtual machine the host may take the CPUs away for tens of milliseconds (the
+``steal`` of /proc/stat): a run it happened in says nothing about urlcheck's times, so the
+command runs again, up to `RUNS` times, and its times are judged on the first run the host
+left alone. Its results are judged on every run.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,20 @@ LAG_MAX_MS = 20.0
 ARGS = ("--timeout", "1", "--retries", "0", "--format")
 SLACK_MS = 20.0
 """A fast URL's elapsed_ms may exceed what the server took by this much, no more."""
+RUNS = 6
+QUIET_STEAL_TICKS = 2
+"""At most this much CPU time taken by the host during a run (clock ticks, 10 ms each)."""
+
+
+def stolen_ticks() -> int:
+    """The CPU time the host has taken from this machine so far, in clock ticks (``steal``
+    in /proc/stat; 0 off Linux or on bare metal)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0
+    return int(fields[8]) if len(fields) > 8 else 0
 
 
 def timed_app(took: dict[str, float]) -> web.Application:
@@ -114,34 +134,45 @@ def test_the_loop_never_waits_and_fast_urls_report_the_servers_time(
     # The failures come first, so they are in flight while the fast URLs are checked.
     listing.write_text("\n".join([*failing, *fine, contains]) + "\n")
     lag_file = tmp_path / "lag.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.lagprobe", str(lag_file), "--", *ARGS, fmt, str(listing)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env=urlcheck_env(),
-        check=False,
-    )
-    assert proc.returncode == 1, proc.stderr[-3000:]
-    assert "Traceback" not in proc.stderr
+    stolen = []
+    for _ in range(RUNS):
+        TOOK.clear()
+        before = stolen_ticks()
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.lagprobe", str(lag_file), "--", *ARGS, fmt, str(listing)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            env=urlcheck_env(),
+            check=False,
+        )
+        stolen.append(stolen_ticks() - before)
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert "Traceback" not in proc.stderr
+        if fmt == "table":
+            assert f"{FAST_URLS + 1} ok · {len(failing)} failed" in proc.stdout
+        else:
+            records = proc.stdout.splitlines() if fmt == "jsonl" else json.loads(proc.stdout)
+            rows = (json.loads(r) if fmt == "jsonl" else r for r in records)
+            results = {r["url"]: r for r in rows}
+            assert {url: results[url]["error_kind"] for url in failing} == failing
+            assert results[contains.split()[0]]["ok"]
+            assert all(results[url]["ok"] for url in fine)
+        if stolen[-1] <= QUIET_STEAL_TICKS:
+            break
+    else:
+        pytest.skip(f"the host took CPU time in every run (clock ticks: {stolen}): not timed")
     lag = json.loads(lag_file.read_text())
     assert lag["samples"] > 100
     assert lag["p99_ms"] <= LAG_P99_MS, json.dumps(lag)
     assert lag["max_ms"] <= LAG_MAX_MS, json.dumps(lag)
     if fmt == "table":  # the table loads rich in a thread as the checks run: the lag is all
-        assert f"{FAST_URLS + 1} ok · {len(failing)} failed" in proc.stdout
         return
-    records = proc.stdout.splitlines() if fmt == "jsonl" else json.loads(proc.stdout)
-    results = {r["url"]: r for r in (json.loads(r) if fmt == "jsonl" else r for r in records)}
-    assert {url: results[url]["error_kind"] for url in failing} == failing
-    assert results[contains.split()[0]]["ok"]
-
     server_ms = {url: TOOK.get(url[len(fast.url("")) - 1 :], 0.0) for url in fine}
     late = {
         url: (results[url]["elapsed_ms"], server_ms[url])
         for url in fine
         if results[url]["elapsed_ms"] > server_ms[url] + SLACK_MS
     }
-    assert all(results[url]["ok"] for url in fine)
     assert not late, f"{len(late)} fast URLs took longer than the server: {list(late.items())[:5]}"
