@@ -15,6 +15,7 @@ import itertools
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +23,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 
 from urlcheck import CheckOptions, CheckResult, ErrorKind, check_urls
+from urlcheck.cli import cli
+from urlcheck.http import config
 
 from .faults import (
     FaultServer,
@@ -406,6 +410,39 @@ async def test_loading_the_trust_store_is_not_the_servers_time(
     result = (await collect([url], options))[url]
     assert result.ok, result.error
     assert result.elapsed_ms < load_ms / 2, (result.elapsed_ms, load_ms)
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_a_list_with_https_loads_the_trust_store_ahead_and_once(
+    secure: bool,
+    tls: TlsFaults,
+    tls_servers: dict[str, Served],
+    app: Served,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command's first pass sees an https URL and starts loading the trust store in a
+    thread of its own at once; the first https request takes that one. A list without https
+    loads none."""
+    ca_file = tmp_path / "ca.pem"
+    tls.ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    loads: list[str] = []
+    load = config._load_ssl_context
+
+    def noted(options: CheckOptions) -> ssl.SSLContext:
+        loads.append(threading.current_thread().name)
+        return load(options)
+
+    monkeypatch.setattr(config, "_load_ssl_context", noted)
+    urls = [app.url("/ok"), *([tls_servers["valid"].url("/ok")] if secure else [])]
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(urls) + "\n")
+    result = CliRunner().invoke(cli, ["--retries", "0", "--format", "jsonl", str(listing)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["ok"] for line in result.output.splitlines()] == [True] * len(urls)
+    assert loads == (["urlcheck-trust-store"] if secure else [])
+    assert not config._loading  # taken by the run, nothing left for the next one
 
 
 # Every fault at once, through the real command.

@@ -36,6 +36,8 @@ class ListScan:
     lines: int
     repeated: frozenset[int]
     """Hashes of the URLs listed more than once (and a few others: the bitmap may collide)."""
+    secure: bool = False
+    """Whether some URL is an https one (then the trust store is needed)."""
 
     def may_repeat(self, target: Target) -> bool:
         """Whether `target`'s URL may come again later, so its result is worth keeping."""
@@ -85,12 +87,15 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
     seen = bytearray(bits // 8)
     repeated: set[int] = set()
     lines = 0
+    secure = False
     try:
         for stream, start in zip(streams, starts, strict=True):
             for url in _url_words(stream):
                 lines += 1
                 if url is None:
                     continue  # a line that cannot be checked is never requested
+                if not secure:
+                    secure = url[:6].lower() == "https:"
                 key = hash(url)
                 bit = key & (bits - 1)
                 if seen[bit >> 3] & (1 << (bit & 7)):
@@ -103,4 +108,4 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
             with contextlib.suppress(OSError, ValueError):
                 stream.seek(start)
         return None
-    return ListScan(lines, frozenset(repeated))
+    return ListScan(lines, frozenset(repeated), secure)

@@ -260,16 +260,16 @@ def _plan(
     finds the repeated URLs, so only their results are kept for the duplicates (locally and
     with --broker alike); a long list goes to worker processes, forked now into `forked`.
     """
-    from ..checker import check_urls  # here, not on the loop that times the checks
     from ..scan import scan_sources
 
     if reader.crawl is not None:
+        from ..checker import check_urls  # here, not on the loop that times the checks
+
         # A crawl finds its targets as it goes: one process, every result kept.
         return functools.partial(check_urls, crawl=reader.crawl), None
     scan = None if reader.documents is not None else scan_sources(reader.sources)
-    if scan is None:
-        return source or check_urls, None
-    if source is None and (processes > 1 or scan.lines >= SHARD_MIN_LINES):
+    checks_here = source is None
+    if scan is not None and source is None and (processes > 1 or scan.lines >= SHARD_MIN_LINES):
         from ..shards import check_urls_sharded, prefork, shard_count
 
         shards = shard_count(scan.lines, options, processes)
@@ -277,6 +277,15 @@ def _plan(
             # Now, while this process has no thread: forked, the workers check at once.
             forked.extend(prefork(shards) or [])
             source = functools.partial(check_urls_sharded, shards=shards, forked=forked or None)
+            checks_here = False
+    if checks_here and scan is not None and scan.secure:
+        from ..http.config import load_ssl_context_soon
+
+        load_ssl_context_soon(options)  # beside the imports and the loop's start, from now
+    from ..checker import check_urls
+
+    if scan is None:
+        return source or check_urls, None
     return functools.partial(source or check_urls, may_repeat=scan.may_repeat), scan.lines
 
 
