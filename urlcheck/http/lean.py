@@ -2,10 +2,10 @@
 
 aiohttp's request path costs about 100 µs of CPU per URL, most of a check's cost when the
 server is fast (see benchmarks/findings.md). This client does only what a check needs:
-resolve (cached, `resolver`), connect (TCP with Happy Eyeballs, or TLS with the run's
-context), send one request, parse the status line and the headers with llhttp (through
-httptools, as uvicorn does; `protocol`), read a body only when asked to and only as far as
-asked, and keep the connection for the host's next request.
+resolve (cached, `resolver`), connect (TCP: one IPv4 address in one call, several with Happy
+Eyeballs; or TLS with the run's context), send one request, parse the status line and the
+headers with llhttp (through httptools, as uvicorn does; `protocol`), read a body only when
+asked to and only as far as asked, and keep the connection for the host's next request.
 
 It gives its own verdicts: every failure (a refused or reset connection, an unresolvable
 host, a certificate that does not verify, a response that is not HTTP …) is raised as
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import errno
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
@@ -232,6 +233,8 @@ class LeanPool:
         scheme, name, port = key
         tls = await self.tls_context() if scheme == "https" else None
         infos = await self.resolver.resolve(name, port)
+        if tls is None and len(infos) == 1 and infos[0][0] == socket.AF_INET:
+            return await self._connect_plain(key, infos[0][4])
         try:
             # Happy Eyeballs, as aiohttp connects: an address family that silently drops
             # packets (IPv6 on many networks) must not cost the whole deadline.
@@ -257,6 +260,20 @@ class LeanPool:
             if tls is not None:
                 raise failures.tls_error(exc) from None
             raise failures.connection_lost(exc) from None
+        return conn
+
+    async def _connect_plain(self, key: HostKey, address: tuple[str, int]) -> Connection:
+        """One IPv4 address and no TLS: nothing to race, so the loop connects in one call,
+        in C (128 connects at once took 3.5 ms so, 8.6 ms through a socket made here and
+        handed over; warm, uvloop)."""
+        _, name, port = key
+        conn = Connection(self, key)
+        try:
+            await self.loop.create_connection(
+                lambda: conn, host=address[0], port=address[1], family=socket.AF_INET
+            )
+        except RuntimeError as exc:  # uvloop's way of saying some OSErrors
+            raise failures.cannot_connect(name, port, exc) from None
         return conn
 
     def _release(self, conn: Connection) -> None:
