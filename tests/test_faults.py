@@ -445,6 +445,36 @@ def test_a_list_with_https_loads_the_trust_store_ahead_and_once(
     assert not config._loading  # taken by the run, nothing left for the next one
 
 
+def test_a_trust_store_loaded_ahead_and_not_taken_is_not_the_next_runs(
+    tls_servers: dict[str, Served], app: Served, tmp_path: Path
+) -> None:
+    """The first pass sees an https URL that --exclude then leaves out: the load started
+    ahead is dropped when the run ends, not kept for a later run in the same process."""
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"{app.url('/ok')}\n{tls_servers['valid'].url('/ok')}\n")
+    argv = ["--retries", "0", "--format", "jsonl", "--exclude", "^https:", str(listing)]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["url"] for line in result.output.splitlines()] == [app.url("/ok")]
+    assert not config._loading
+
+
+def test_no_thread_for_the_trust_store_leaves_the_first_request_to_load_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no thread can be started (``ulimit -u``), loading ahead is given up, silently:
+    nothing is left to wait for, and the first request loads the trust store itself."""
+
+    class NoThread(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(config.threading, "Thread", NoThread)
+    config.load_ssl_context_soon(OPTIONS)
+    assert not config._loading
+    assert isinstance(config.ssl_context(OPTIONS), ssl.SSLContext)
+
+
 # Every fault at once, through the real command.
 
 

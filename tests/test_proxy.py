@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import trustme
 from aiohttp import web
 
 from .servers import SERVED, Served, serve_app
@@ -25,9 +28,10 @@ def forward_proxy() -> web.Application:
     return app
 
 
-def run(urls: Path, env: dict[str, str]) -> dict[str, object]:
+def run(urls: Path, env: dict[str, str], *options: str) -> dict[str, object]:
+    argv = ["-m", "urlcheck", "--retries", "0", "--format", "jsonl", *options, str(urls)]
     proc = subprocess.run(
-        [sys.executable, "-m", "urlcheck", "--retries", "0", "--format", "jsonl", str(urls)],
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         timeout=60,
@@ -50,3 +54,24 @@ def test_http_proxy_and_no_proxy_are_honoured(tmp_path: Path, server: Served) ->
         assert bypassed["status"] == 404
     direct = run(urls, base)
     assert direct["status"] == 404
+
+
+def test_a_proxied_checks_tls_settings_are_not_the_servers_time(
+    tmp_path: Path, server: Served
+) -> None:
+    """The proxied session's ``--ca-bundle`` loads before the first check's clock starts (in
+    a thread, not on the loop): a bundle that takes hundreds of ms to load leaves the check
+    only the proxy's few."""
+    bundle = tmp_path / "big-ca.pem"
+    bundle.write_bytes(trustme.CA().cert_pem.bytes() * 1000)
+    started = time.perf_counter()
+    ssl.create_default_context(cafile=str(bundle))
+    load_ms = (time.perf_counter() - started) * 1000
+    urls = tmp_path / "urls.txt"
+    urls.write_text(server.url("/ok") + "\n")
+    base = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    with serve_app(forward_proxy()) as proxy:
+        via = run(urls, {**base, "HTTP_PROXY": proxy.url("/")}, "--ca-bundle", str(bundle))
+        assert via["ok"] is True, via
+        assert [method for method, _, _ in proxy.log] == ["HEAD"]  # it went through the proxy
+    assert float(str(via["elapsed_ms"])) < load_ms / 2, (via["elapsed_ms"], load_ms)

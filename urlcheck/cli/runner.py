@@ -210,6 +210,9 @@ def run_checks(
         try:
             run = _run(reader, options, output, interrupt, source, expected)
         finally:
+            from ..http.config import forget_ssl_context_soon
+
+            forget_ssl_context_soon(options)  # loaded ahead (see _plan) and not taken
             for worker in forked:  # forked for checks that never began (Ctrl-C, an error)
                 worker.discard()
         for message in reader.errors[shown_errors:]:  # read errors met during the run

@@ -65,6 +65,7 @@ class Client:
         self.certs = CertProbe(options)
         self.lean: LeanPool | None = None
         self._proxied = False
+        self._session_made = asyncio.Lock()
         if session is None:
             make_room(options.concurrency)  # --serve, a cluster worker, a library caller too
             self.lean = LeanPool(
@@ -95,6 +96,8 @@ class Client:
         redirects = 0
         while True:
             if self._through_aiohttp(url):
+                if self._session is None:
+                    await self._open_session()  # its TLS settings are ours, not the server's
                 clock.request_starts()
                 attempt = await self._aiohttp(url, method, (limit, types), redirects, private)
                 return _read_body(attempt, target, limit)
@@ -172,6 +175,20 @@ class Client:
         finally:
             lean.release(host)
 
+    async def _open_session(self) -> None:
+        """The session of the proxied requests, made once; a ``--ca-bundle``'s or
+        ``--insecure``'s TLS settings loaded in a thread, never on the loop."""
+        from .aio import create_session  # imported already, see __init__
+
+        async with self._session_made:
+            if self._session is not None:
+                return
+            options = self._options
+            context = None
+            if options.ca_bundle or options.insecure:
+                context = await asyncio.to_thread(ssl_context, options)
+            self._session = create_session(options, context)
+
     async def _aiohttp(
         self,
         url: URL,
@@ -180,10 +197,9 @@ class Client:
         redirects: int,
         private: bool,
     ) -> Attempt:
-        from .aio import create_session, request  # imported already, see __init__
+        from .aio import request  # imported already, see __init__
 
-        if self._session is None:
-            self._session = create_session(self._options)
+        assert self._session is not None  # see _open_session
         attempt = await request(
             self._session,
             url,

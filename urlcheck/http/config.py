@@ -88,7 +88,9 @@ def load_ssl_context_soon(options: CheckOptions) -> None:
 
     The trust store costs tens of milliseconds of CPU (50-65 here), spent in OpenSSL
     without the GIL: loaded while the run starts, they delay no check. Call it only when no
-    process will be forked from this one any more.
+    process will be forked from this one any more, and `forget_ssl_context_soon` when the
+    run ends: a load nobody took is not a later run's. The thread is not a daemon: the
+    process waits for the load at exit rather than leave OpenSSL mid-way.
     """
     key = _trust(options)
     if key in _loading:
@@ -101,8 +103,17 @@ def load_ssl_context_soon(options: CheckOptions) -> None:
         except BaseException as exc:  # the request that takes it raises it
             future.set_exception(exc)
 
+    thread = threading.Thread(target=load, name="urlcheck-trust-store")
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had (ulimit -u): the first request loads it
+        return
     _loading[key] = future
-    threading.Thread(target=load, name="urlcheck-trust-store", daemon=True).start()
+
+
+def forget_ssl_context_soon(options: CheckOptions) -> None:
+    """Drop what `load_ssl_context_soon` started for `options` and no request took."""
+    _loading.pop(_trust(options), None)
 
 
 def ssl_context(options: CheckOptions) -> ssl.SSLContext:
