@@ -351,7 +351,10 @@ async def check_urls(
                 continue
             claim = duplicates.claim(target)
             if claim is True:
+                waits = todo.full()
                 await todo.put(target)
+                if waits:  # the loop had its turns while the put waited: a new slice
+                    slice_ends = time.perf_counter() + PARSE_SLICE_S
             elif claim is not False:
                 await results.put(claim)
 

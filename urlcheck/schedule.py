@@ -74,6 +74,10 @@ class HostQueue:
     def __len__(self) -> int:
         return self._size
 
+    def full(self) -> bool:
+        """Whether `put` would wait."""
+        return self._size >= self._capacity
+
     def _has_room(self, key: HostKey) -> bool:
         return not self._per_host or self._busy[key] < self._per_host
 
