@@ -5,7 +5,9 @@ command, with the loop's lag sampled every millisecond (tests/lagprobe.py).
 On a virtual machine the host may take the CPUs away for tens of milliseconds (the
 ``steal`` of /proc/stat): a run it happened in says nothing about urlcheck's times, so the
 command runs again, up to `RUNS` times, and its times are judged on the first run the host
-left alone. Its results are judged on every run.
+left alone. If it left none alone, the last run is judged with the time the host took
+added to every bound: the host cannot have delayed urlcheck by more than it took. Results
+are judged on every run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ SLACK_MS = 20.0
 RUNS = 6
 QUIET_STEAL_TICKS = 2
 """At most this much CPU time taken by the host during a run (clock ticks, 10 ms each)."""
+TICK_MS = 10.0
+MAX_ALLOWANCE_MS = 200.0
+"""A run the host took more than this from says nothing: the test is skipped."""
 
 
 def stolen_ticks() -> int:
@@ -161,18 +166,20 @@ def test_the_loop_never_waits_and_fast_urls_report_the_servers_time(
             assert all(results[url]["ok"] for url in fine)
         if stolen[-1] <= QUIET_STEAL_TICKS:
             break
-    else:
+    allowance = 0.0 if stolen[-1] <= QUIET_STEAL_TICKS else stolen[-1] * TICK_MS
+    if allowance > MAX_ALLOWANCE_MS:
         pytest.skip(f"the host took CPU time in every run (clock ticks: {stolen}): not timed")
     lag = json.loads(lag_file.read_text())
+    lag["host_took_ms"] = allowance
     assert lag["samples"] > 100
-    assert lag["p99_ms"] <= LAG_P99_MS, json.dumps(lag)
-    assert lag["max_ms"] <= LAG_MAX_MS, json.dumps(lag)
+    assert lag["p99_ms"] <= LAG_P99_MS + allowance, json.dumps(lag)
+    assert lag["max_ms"] <= LAG_MAX_MS + allowance, json.dumps(lag)
     if fmt == "table":  # the table loads rich in a thread as the checks run: the lag is all
         return
     server_ms = {url: TOOK.get(url[len(fast.url("")) - 1 :], 0.0) for url in fine}
     late = {
         url: (results[url]["elapsed_ms"], server_ms[url])
         for url in fine
-        if results[url]["elapsed_ms"] > server_ms[url] + SLACK_MS
+        if results[url]["elapsed_ms"] > server_ms[url] + SLACK_MS + allowance
     }
     assert not late, f"{len(late)} fast URLs took longer than the server: {list(late.items())[:5]}"
