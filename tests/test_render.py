@@ -81,6 +81,37 @@ def test_jsonl_is_one_compact_object() -> None:
     assert json.loads(line)["final_url"] == "https://b.test/home"
 
 
+def test_jsonl_is_exactly_what_json_makes_of_the_record() -> None:
+    """to_jsonl writes each field itself, for speed: it must say what the json module says
+    of `to_dict`, for every field set and unset, odd strings and numbers included."""
+    odd = CheckResult(
+        url='http://a.test/"quoted"\\back\u2028\x00é',
+        line=0,
+        ok=False,
+        status=599,
+        reason="Naïve \ud83d",  # a lone surrogate, as a broken server may send
+        elapsed_ms=float("nan"),
+        final_url="http://a.test/\t",
+        redirects=3,
+        method="GET",
+        attempts=2,
+        error_kind=ErrorKind.CERT_EXPIRY,
+        error="line1\nline2",
+        file="<command line>",
+        cert_days=float("-inf"),
+        id="0123456789abcdef",
+        column=7,
+        skipped=True,
+        warning=True,
+        cached=True,
+    )
+    whole = CheckResult(url="http://a.test/", line=1, ok=True, elapsed_ms=0, cert_days=12.3456)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    for result in [*RESULTS, odd, whole]:
+        assert to_jsonl(result) == encode(result.to_dict()), result
+        assert list(json.loads(to_jsonl(result))) == list(CheckResult.FIELDS)
+
+
 def test_csv_has_a_header_and_a_row_each_with_empty_nulls() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(RESULTS))))
     assert rows[0] == list(CheckResult.FIELDS)
