@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
-import urllib.parse
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -232,8 +231,13 @@ class Crawler:
         if known is None or known == 0:
             origin = origin_of(normalized)
             walked = self.settings.recursive and origin in self._origins
-            if walked and not await self._allowed(origin, normalized):
-                return self._row(where, link, shown, skipped="disallowed by robots.txt")
+            if walked:
+                robots = self._robots
+                allowed = None if robots is None else robots.known(origin, normalized)
+                if allowed is None:
+                    allowed = await self._allowed(origin, normalized)
+                if not allowed:
+                    return self._row(where, link, shown, skipped="disallowed by robots.txt")
             # Another page's reading may have taken it while robots.txt was fetched.
             known = self._known.get(normalized)
         fragment = link.fragment if self.settings.fragments and link.fragment else None
@@ -303,6 +307,8 @@ def _as_page(target: Target, depth: int) -> Target:
 
 
 def _may_be_page(url: str) -> bool:
-    """Whether `url`'s path could be a page (not a file type that never is)."""
-    path = urllib.parse.urlsplit(url).path
+    """Whether normalized `url`'s path could be a page (not a file type that never is)."""
+    rest = url.partition("://")[2]
+    slash = rest.find("/")
+    path = rest[slash:].partition("?")[0] if slash >= 0 else ""
     return posixpath.splitext(path)[1].lower() not in NOT_PAGES

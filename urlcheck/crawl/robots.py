@@ -25,6 +25,8 @@ INSTALL_HINT = "pip install 'urlcheck[site]'"
 """protego, which reads robots.txt, is in the ``site`` extra."""
 MAX_ROBOTS_BYTES = 512 * 1024
 """Google reads the first 500 KiB of a robots.txt; so does this."""
+VERDICTS_KEPT = 65_536
+"""Answers remembered (an image every page links to is asked about once); then forgotten."""
 
 
 class Robots:
@@ -33,16 +35,32 @@ class Robots:
     def __init__(self, fetch: Fetch) -> None:
         self._fetch = fetch
         self._rules: dict[str, asyncio.Future[Protego | bool]] = {}
+        self._verdicts: dict[str, bool] = {}
 
     async def allows(self, origin: str, url: str) -> bool:
         """Whether `url`, on `origin`, may be requested by a crawler."""
         rules = self._rules.get(origin)
         if rules is None:
             rules = self._rules[origin] = asyncio.ensure_future(self._read(origin))
-        found = await rules
-        if isinstance(found, bool):
-            return found
-        return bool(found.can_fetch(url, PRODUCT))
+        await rules
+        verdict = self.known(origin, url)
+        assert verdict is not None
+        return verdict
+
+    def known(self, origin: str, url: str) -> bool | None:
+        """`allows`'s answer without waiting, once `origin`'s robots.txt is read (else None)."""
+        verdict = self._verdicts.get(url)
+        if verdict is not None:
+            return verdict
+        rules = self._rules.get(origin)
+        if rules is None or not rules.done():
+            return None
+        found = rules.result()
+        verdict = found if isinstance(found, bool) else bool(found.can_fetch(url, PRODUCT))
+        if len(self._verdicts) >= VERDICTS_KEPT:
+            self._verdicts.clear()
+        self._verdicts[url] = verdict
+        return verdict
 
     async def _read(self, origin: str) -> Protego | bool:
         """The parsed rules, or True (everything allowed) / False (nothing)."""
