@@ -227,6 +227,7 @@ class Crawler:
             return self._row(where, link, shown, problem=f"{link.written!r} is no URL")
         normalized = normalize_url(link.url)
         known = self._known.get(normalized)
+        walked = False
         # A page taken below the start passed robots.txt then: it is not asked again.
         if known is None or known == 0:
             origin = origin_of(normalized)
@@ -240,28 +241,30 @@ class Crawler:
                     return self._row(where, link, shown, skipped="disallowed by robots.txt")
             # Another page's reading may have taken it while robots.txt was fetched.
             known = self._known.get(normalized)
-        fragment = link.fragment if self.settings.fragments and link.fragment else None
+        settings = self.settings
+        # A page taken already: the same request answers this link. A new one is taken.
+        take = (
+            known is None
+            and (sitemap or (walked and depth <= settings.max_depth and _may_be_page(normalized)))
+            and self.pages < settings.max_pages
+        )
         target = Target(
             url=normalized,
             display=shown,
             source=where,
             line=link.line,
             column=link.column,
-            fragment=fragment,
+            fragment=link.fragment if settings.fragments and link.fragment else None,
+            page=known if known is not None else depth if take else None,
         )
-        if known is not None:  # a page taken already: the same request answers it
-            return _as_page(target, known)
-        if sitemap or (walked and depth <= self.settings.max_depth and _may_be_page(normalized)):
-            if self.pages >= self.settings.max_pages:
-                return target
-            self._take(normalized, depth)
-            page_target = _as_page(target, depth)
-            if self._pending.get(depth - 1):  # the depth above is still being read
-                self._held[depth].append(page_target)
-            else:
-                self._pages.append(page_target)
-            return None
-        return target
+        if not take:
+            return target
+        self._take(normalized, depth)
+        if self._pending.get(depth - 1):  # the depth above is still being read
+            self._held[depth].append(target)
+        else:
+            self._pages.append(target)
+        return None
 
     async def _allowed(self, origin: str, url: str) -> bool:
         if self._robots is None:
@@ -292,18 +295,6 @@ class Crawler:
             column=link.column,
             skipped=skipped is not None,
         )
-
-
-def _as_page(target: Target, depth: int) -> Target:
-    return Target(
-        url=target.url,
-        display=target.display,
-        source=target.source,
-        line=target.line,
-        column=target.column,
-        fragment=target.fragment,
-        page=depth,
-    )
 
 
 def _may_be_page(url: str) -> bool:
