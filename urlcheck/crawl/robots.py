@@ -25,8 +25,9 @@ INSTALL_HINT = "pip install 'urlcheck[site]'"
 """protego, which reads robots.txt, is in the ``site`` extra."""
 MAX_ROBOTS_BYTES = 512 * 1024
 """Google reads the first 500 KiB of a robots.txt; so does this."""
-VERDICTS_KEPT = 65_536
-"""Answers remembered (an image every page links to is asked about once); then forgotten."""
+VERDICTS_KEPT = 16_384
+"""Answers remembered (an image every page links to is asked about once), then forgotten:
+a crawl's memory stays flat however many URLs it meets."""
 
 
 class Robots:
