@@ -334,10 +334,12 @@ async def check_urls(
     async def take(items: AsyncIterator[Target | str | CheckResult | Decided | RawLine]) -> None:
         slice_ends = time.perf_counter() + PARSE_SLICE_S
         async for item in items:
+            # A line is parsed here, a link's URL in todo.put: Python on the loop, so every
+            # item counts against the slice, a document's links as a list's lines.
+            if time.perf_counter() > slice_ends:
+                await asyncio.sleep(0)  # the loop's turn: answers waiting are timed now
+                slice_ends = time.perf_counter() + PARSE_SLICE_S
             if isinstance(item, tuple):  # a URL line, parsed here (see TargetReader.unparsed)
-                if time.perf_counter() > slice_ends:
-                    await asyncio.sleep(0)  # the loop's turn: answers waiting are timed now
-                    slice_ends = time.perf_counter() + PARSE_SLICE_S
                 parsed = parse_line(item[0], source=item[1], line=item[2])
                 if parsed is None:
                     continue
