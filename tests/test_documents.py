@@ -17,6 +17,11 @@ from aiohttp import web
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from urlcheck.documents import reader
+from urlcheck.documents.found import Settings
+from urlcheck.documents.reader import DocumentReader
+from urlcheck.documents.walk import Document, Kind
+
 from .faults import run_urlcheck
 from .servers import SERVED, Served, serve_app
 
@@ -645,3 +650,22 @@ def test_a_worker_that_sends_garbage_is_an_input_error_not_a_hang(tmp_path: Path
     assert len(raised) == 1
     assert "a process reading documents ended" in str(raised[0])
     assert process.poll() is not None, "the worker is stopped"
+
+
+@pytest.mark.parametrize(
+    ("documents", "offline", "processes", "parsers"),
+    [
+        (49, False, 0, 1),  # a few: parsed here, starting workers would cost more
+        (50, False, 0, 4),  # checked online: parsed beside the checks, they would be timed
+        (199, True, 0, 1),  # --offline: nothing is timed, workers only for a big tree
+        (200, True, 0, 4),
+        (3, False, 3, 3),  # --processes says
+    ],
+)
+def test_documents_are_parsed_in_workers_when_their_links_would_be_timed(
+    documents: int, offline: bool, processes: int, parsers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "cores", lambda: 4)
+    tree = [Document(f"doc{n}.md", Kind.MARKDOWN, f"/docs/doc{n}.md") for n in range(documents)]
+    found = DocumentReader(tree, Settings(offline=offline), processes=processes)
+    assert found._count() == parsers

@@ -149,6 +149,12 @@ class Target:
         return self.url if self.expect is None else (self.url, self.expect)
 
 
+ELAPSED_DIGITS = 3
+"""Decimals of `CheckResult.elapsed_ms` in the records (JSON, CSV, the cluster's wire)."""
+CERT_DAYS_DIGITS = 2
+"""Decimals of `CheckResult.cert_days` in the records."""
+
+
 @record
 class CheckResult:
     """The outcome of checking one URL line; an unreachable URL is a result, not an exception."""
@@ -204,11 +210,11 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values, in the documented field order."""
         values = dict(zip(self.FIELDS, _result_values(self), strict=True))
-        values["elapsed_ms"] = round(self.elapsed_ms, 3)
+        values["elapsed_ms"] = round(self.elapsed_ms, ELAPSED_DIGITS)
         if self.error_kind is not None:
             values["error_kind"] = str(self.error_kind)
         if self.cert_days is not None:
-            values["cert_days"] = round(self.cert_days, 2)
+            values["cert_days"] = round(self.cert_days, CERT_DAYS_DIGITS)
         return values
 
 

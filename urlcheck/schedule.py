@@ -90,7 +90,7 @@ class HostQueue:
 
     async def put(self, target: Target) -> None:
         """Add `target`, waiting while the queue is full."""
-        while self._size >= self._capacity:
+        while self.full():
             await self._wait(self._putters)
         url = target.parsed
         if url is None:  # a document's or a crawl's link: parsed here once, for the request too

@@ -13,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ..http.body import decode_text
+from ..urls import NORMALIZED_CACHE_LENGTH
 
 if TYPE_CHECKING:
     from protego import Protego
@@ -39,7 +40,8 @@ class Robots:
         self._verdicts: dict[str, bool] = {}
 
     async def allows(self, origin: str, url: str) -> bool:
-        """Whether `url`, on `origin`, may be requested by a crawler."""
+        """Whether `url`, on `origin` (``urls.origin_of(url)``: answers are remembered by
+        URL alone), may be requested by a crawler."""
         rules = self._rules.get(origin)
         if rules is None:
             rules = self._rules[origin] = asyncio.ensure_future(self._read(origin))
@@ -58,9 +60,10 @@ class Robots:
             return None
         found = rules.result()
         verdict = found if isinstance(found, bool) else bool(found.can_fetch(url, PRODUCT))
-        if len(self._verdicts) >= VERDICTS_KEPT:
-            self._verdicts.clear()
-        self._verdicts[url] = verdict
+        if len(url) <= NORMALIZED_CACHE_LENGTH:  # a hostile page's long URLs are not kept
+            if len(self._verdicts) >= VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[url] = verdict
         return verdict
 
     async def _read(self, origin: str) -> Protego | bool:

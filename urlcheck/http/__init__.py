@@ -176,18 +176,14 @@ class Client:
             lean.release(host)
 
     async def _open_session(self) -> None:
-        """The session of the proxied requests, made once; a ``--ca-bundle``'s or
-        ``--insecure``'s TLS settings loaded in a thread, never on the loop."""
+        """The session of the proxied requests, made once, with the run's TLS settings
+        (loaded in a thread, never on the loop, or taken from `load_ssl_context_soon`)."""
         from .aio import create_session  # imported already, see __init__
 
         async with self._session_made:
-            if self._session is not None:
-                return
-            options = self._options
-            context = None
-            if options.ca_bundle or options.insecure:
-                context = await asyncio.to_thread(ssl_context, options)
-            self._session = create_session(options, context)
+            if self._session is None:
+                context = await asyncio.to_thread(ssl_context, self._options)
+                self._session = create_session(self._options, context)
 
     async def _aiohttp(
         self,

@@ -160,8 +160,8 @@ def create_session(
     options: CheckOptions, context: ssl.SSLContext | None = None
 ) -> aiohttp.ClientSession:
     """The session of a run's proxied requests: pooled connections, per-host limit, no cookies;
-    `context` is ``ssl_context(options)`` when ``--ca-bundle`` or ``--insecure`` is given
-    (loaded by the caller, off the loop), else aiohttp's default verifying one is used.
+    `context` is ``ssl_context(options)``, loaded by the caller off the loop (without it,
+    it is loaded here: call this in a thread then).
 
     The private ``--header``s are not session defaults: `request` adds them per request, so
     aiohttp drops them on a redirect to another origin, as the lean client does.
@@ -169,7 +169,7 @@ def create_session(
     connector = aiohttp.TCPConnector(
         limit=options.concurrency,
         limit_per_host=options.per_host,
-        ssl=context or (ssl_context(options) if options.ca_bundle or options.insecure else True),
+        ssl=context or ssl_context(options),
         ttl_dns_cache=300,
     )
     headers = {

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..durations import iso_utc
-from ..models import CheckResult
+from ..models import CERT_DAYS_DIGITS, ELAPSED_DIGITS, CheckResult
 
 if TYPE_CHECKING:
     from ..history import UrlStats
@@ -31,11 +31,12 @@ def to_jsonl(result: CheckResult) -> str:
     written out field by field, 2.5x as fast (a crawl prints a row for every link it finds;
     tests/test_render.py holds the two equal)."""
     r = result
-    cert_days = None if r.cert_days is None else round(r.cert_days, 2)
+    cert_days = None if r.cert_days is None else round(r.cert_days, CERT_DAYS_DIGITS)
     return (
         f'{{"url": {_STRING(r.url)}, "line": {r.line}, "ok": {_BOOL[r.ok]},'
         f' "status": {_int(r.status)}, "reason": {_str(r.reason)},'
-        f' "elapsed_ms": {_number(round(r.elapsed_ms, 3))}, "final_url": {_str(r.final_url)},'
+        f' "elapsed_ms": {_number(round(r.elapsed_ms, ELAPSED_DIGITS))},'
+        f' "final_url": {_str(r.final_url)},'
         f' "redirects": {r.redirects}, "method": {_str(r.method)}, "attempts": {r.attempts},'
         f' "error_kind": {_str(r.error_kind)}, "error": {_str(r.error)},'
         f' "file": {_STRING(r.file)}, "cert_days": {_number(cert_days)}, "id": {_STRING(r.id)},'
