@@ -439,6 +439,15 @@ def _self_signed(host: str) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+def slow_trust_store(ca: trustme.CA, path: Path) -> float:
+    """Write to `path` a CA bundle a thousand copies of `ca` long; how many ms it takes to
+    load (hundreds: what a check's time must never include)."""
+    path.write_bytes(ca.cert_pem.bytes() * 1000)
+    started = time.perf_counter()
+    ssl.create_default_context(cafile=str(path))
+    return (time.perf_counter() - started) * 1000
+
+
 def tls_faults(host: str = "127.0.0.1") -> TlsFaults:
     """Fresh certificates for every TLS fault, made on the spot (nothing is stored)."""
     ca = trustme.CA()
