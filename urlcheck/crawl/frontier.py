@@ -101,7 +101,7 @@ class Crawler:
     """The pages whose links were taken, by their final URL: a redirect to one of them
     (fetched again, to know where it ends) gives its links no second time."""
     _robots: Robots | None = None
-    _fetch: Fetch | None = None
+    """robots.txt, read with the run's fetch (see `attach`)."""
 
     def __post_init__(self) -> None:
         if self.settings.recursive:
@@ -114,7 +114,9 @@ class Crawler:
 
     def attach(self, fetch: Fetch) -> None:
         """The run's way to fetch robots.txt (see `checker.Crawl`)."""
-        self._fetch = fetch
+        from .robots import Robots
+
+        self._robots = Robots(fetch)
 
     async def __aiter__(self) -> AsyncIterator[Target | CheckResult]:
         found = self._found = asyncio.Event()
@@ -234,9 +236,10 @@ class Crawler:
             walked = self.settings.recursive and origin in self._origins
             if walked:
                 robots = self._robots
-                allowed = None if robots is None else robots.known(origin, normalized)
+                assert robots is not None, "attach() comes first"
+                allowed = robots.known(origin, normalized)  # no coroutine once it is read
                 if allowed is None:
-                    allowed = await self._allowed(origin, normalized)
+                    allowed = await robots.allows(origin, normalized)
                 if not allowed:
                     return self._row(where, link, shown, skipped="disallowed by robots.txt")
             # Another page's reading may have taken it while robots.txt was fetched.
@@ -265,14 +268,6 @@ class Crawler:
         else:
             self._pages.append(target)
         return None
-
-    async def _allowed(self, origin: str, url: str) -> bool:
-        if self._robots is None:
-            from .robots import Robots
-
-            assert self._fetch is not None, "attach() comes first"
-            self._robots = Robots(self._fetch)
-        return await self._robots.allows(origin, url)
 
     def _row(
         self,
