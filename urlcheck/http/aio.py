@@ -160,8 +160,10 @@ def create_session(
     options: CheckOptions, context: ssl.SSLContext | None = None
 ) -> aiohttp.ClientSession:
     """The session of a run's proxied requests: pooled connections, per-host limit, no cookies;
-    `context` is ``ssl_context(options)``, loaded by the caller off the loop (without it,
-    it is loaded here: call this in a thread then).
+    `context` is ``ssl_context(options)``, loaded by the caller off the loop (`Client`
+    does). Without one, aiohttp's own verifying context (made when it was imported) is used,
+    unless ``--ca-bundle`` or ``--insecure`` asks for ours: loaded here, so call this in a
+    thread then.
 
     The private ``--header``s are not session defaults: `request` adds them per request, so
     aiohttp drops them on a redirect to another origin, as the lean client does.
@@ -169,7 +171,7 @@ def create_session(
     connector = aiohttp.TCPConnector(
         limit=options.concurrency,
         limit_per_host=options.per_host,
-        ssl=context or ssl_context(options),
+        ssl=context or (ssl_context(options) if options.ca_bundle or options.insecure else True),
         ttl_dns_cache=300,
     )
     headers = {
