@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from . import fragments
+from .bodies import ReadBody, read_in_thread
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
@@ -86,8 +87,26 @@ class Crawl(Protocol):
         """The targets, as they are found; it ends when no page is left to read."""
         ...
 
-    def attach(self, fetch: Fetch) -> None:
-        """Take the run's own way to fetch what is not a check, under the same limits."""
+    async def attach(self, fetch: Fetch) -> None:
+        """Take the run's own way to fetch what is not a check, under the same limits;
+        before any check is in flight."""
+        ...
+
+    async def read_body(
+        self,
+        body: bytes,
+        content_type: str | None,
+        url: str,
+        *,
+        complete: bool,
+        links: bool,
+        anchors: bool,
+    ) -> Page:
+        """What a body fetched in the run held: its `ReadBody`."""
+        ...
+
+    async def close(self) -> None:
+        """The run is over: let go of what `attach` started."""
         ...
 
     async def read(self, target: Target, result: CheckResult, page: Page | None) -> None:
@@ -209,16 +228,6 @@ async def fetch_url(
     return fragments.judge(checked.result, target.fragment, checked.anchors)
 
 
-def _read_page(
-    body: bytes, content_type: str | None, url: str, *, complete: bool, links: bool, anchors: bool
-) -> Page:
-    """`pages.read_page`, in the thread that parses the body: a list whose checks read no
-    body never imports the page reader."""
-    from .pages import read_page
-
-    return read_page(body, content_type, url, complete=complete, links=links, anchors=anchors)
-
-
 class Checked(NamedTuple):
     """A check's result, before its fragment is judged, and what its body held when it was
     read: the anchors to judge each fragment by, a page's links for the crawl."""
@@ -239,9 +248,11 @@ async def _check(
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     *,
     anchors: bool = True,
+    read_body: ReadBody = read_in_thread,
 ) -> Checked:
     """`fetch_url` over either client; `pause` waits before a retry. A page's anchors are
-    read unless not `anchors` (no link of the run asks for a fragment of a page)."""
+    read unless not `anchors` (no link of the run asks for a fragment of a page); a body
+    is read with `read_body`."""
     if target.problem is not None:
         return Checked(invalid_result(target))
     # The line's status= wins over --accept, for retrying and for judging alike.
@@ -261,9 +272,7 @@ async def _check(
     _judge_certificate(attempt, cert_days, options)
     page = None
     if attempt.body is not None and attempt.error_kind is None and attempt.final_url:
-        # Parsing a long page takes milliseconds: never on the loop timing other checks.
-        page = await asyncio.to_thread(
-            _read_page,
+        page = await read_body(
             attempt.body,
             attempt.content_type,
             attempt.final_url,
@@ -330,6 +339,7 @@ async def check_urls(
     results: asyncio.Queue[CheckResult | Decided | None] = asyncio.Queue(options.concurrency * 4)
     duplicates = Duplicates(may_repeat)
     read_anchors = crawl is None or crawl.wants_anchors
+    read_body: ReadBody = read_in_thread if crawl is None else crawl.read_body
 
     async def take(items: AsyncIterator[Target | str | CheckResult | Decided | RawLine]) -> None:
         slice_ends = time.perf_counter() + PARSE_SLICE_S
@@ -363,7 +373,7 @@ async def check_urls(
     async def feed() -> None:
         async with asyncio.TaskGroup() as group:
             if crawl is not None:
-                crawl.attach(functools.partial(fetch_body, client, options))
+                await crawl.attach(functools.partial(fetch_body, client, options))
                 group.create_task(take(aiter(crawl)))
             ahead = options.concurrency * QUEUE_PER_WORKER
             lines = targets.unparsed() if isinstance(targets, TargetReader) else targets
@@ -383,7 +393,9 @@ async def check_urls(
                     todo.retake(host)
 
             try:
-                checked = await _check(client, target, options, pause, anchors=read_anchors)
+                checked = await _check(
+                    client, target, options, pause, anchors=read_anchors, read_body=read_body
+                )
             finally:
                 todo.done(host)
             result, anchors = checked.result, checked.anchors
@@ -412,5 +424,9 @@ async def check_urls(
                 yield result
         await runner  # re-raises a bug in the feeder or a worker
     finally:
-        await cancel_and_drain(runner, results)
-        await client.close()
+        try:
+            await cancel_and_drain(runner, results)
+            await client.close()
+        finally:
+            if crawl is not None:
+                await crawl.close()

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeGuard
 
+from ..bodies import read_in_thread
 from ..models import CheckResult, ErrorKind, Target
 from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
 from .arguments import COMMAND_LINE
@@ -34,6 +35,7 @@ from .arguments import COMMAND_LINE
 if TYPE_CHECKING:
     from ..models import Fetch
     from ..pages import Page, PageLink
+    from .readers import PageReader
     from .robots import Robots
 
 DEFAULT_MAX_DEPTH = 3
@@ -102,6 +104,8 @@ class Crawler:
     (fetched again, to know where it ends) gives its links no second time."""
     _robots: Robots | None = None
     """robots.txt, read with the run's fetch (see `attach`)."""
+    _reader: PageReader | None = None
+    """Where a ``--recursive`` run's pages are read (see `attach`)."""
 
     def __post_init__(self) -> None:
         if self.settings.recursive:
@@ -112,11 +116,41 @@ class Crawler:
         """Only ``--fragments`` gives a link a fragment to find (see `checker.Crawl`)."""
         return self.settings.fragments
 
-    def attach(self, fetch: Fetch) -> None:
-        """The run's way to fetch robots.txt (see `checker.Crawl`)."""
+    async def attach(self, fetch: Fetch) -> None:
+        """The run's way to fetch robots.txt, and with ``--recursive`` a worker process to
+        read its pages in (see `checker.Crawl`)."""
         from .robots import Robots
 
         self._robots = Robots(fetch)
+        if self.settings.recursive:
+            from .readers import PageReader
+
+            self._reader = PageReader()
+            await self._reader.start()
+
+    async def read_body(
+        self,
+        body: bytes,
+        content_type: str | None,
+        url: str,
+        *,
+        complete: bool,
+        links: bool,
+        anchors: bool,
+    ) -> Page:
+        """What a body held: read by the worker when there is one (see `checker.Crawl`)."""
+        if self._reader is not None:
+            return await self._reader.read(
+                body, content_type, url, complete=complete, links=links, anchors=anchors
+            )
+        return await read_in_thread(
+            body, content_type, url, complete=complete, links=links, anchors=anchors
+        )
+
+    async def close(self) -> None:
+        """Stop the page worker (see `checker.Crawl`); idempotent."""
+        if self._reader is not None:
+            await self._reader.close()
 
     async def __aiter__(self) -> AsyncIterator[Target | CheckResult]:
         found = self._found = asyncio.Event()

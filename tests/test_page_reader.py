@@ -1,0 +1,232 @@
+"""A crawl's pages read in a worker process (`urlcheck.crawl.readers`, `.worker`): what it gives is
+what `pages.read_page` gives, a worker that is gone or garbled loses no page, one core or
+no process to be had reads in threads, and no worker outlives its run."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import gzip
+import os
+import signal
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from urlcheck.crawl.readers import PageReader
+from urlcheck.pages import read_page
+
+from .servers import Served, serve_app
+from .site import Site, build_site, site_app
+
+pytest.importorskip("defusedxml", reason="the site extra is not installed")
+
+HTML = (
+    b"<!doctype html><base href='/docs/'><h1 id=top>T</h1>\n"
+    b"<a href='a.html#x'>a</a> <img srcset='i.png 1x, j.png 2x'>\n"
+    b"<a href='mailto:x@example.org'>m</a> <a href='https://other.example/'>o</a>"
+)
+SITEMAP = (
+    b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+    b"<url><loc>http://127.0.0.1/a</loc></url><url><loc>http://127.0.0.1/b</loc></url></urlset>"
+)
+BODIES: list[tuple[bytes, str | None, bool]] = [
+    (HTML, "text/html; charset=utf-8", True),
+    (HTML, "text/html", False),
+    (b"# Title\n\n[a](b.md#title) <http://127.0.0.1/c>\n", "text/markdown", True),
+    (SITEMAP, "application/xml", True),
+    (gzip.compress(SITEMAP), "application/gzip", True),
+    (b"<urlset><url><loc>", "application/xml", True),  # not well-formed: the page's error
+    (b"\x89PNG\r\n", "image/png", True),
+]
+URL = "http://127.0.0.1:8/dir/page.html"
+
+
+def two_cores() -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("the worker runs only where there is a second core")
+
+
+@contextlib.contextmanager
+def one_core() -> Iterator[None]:
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, cores)
+
+
+def expected(body: bytes, content_type: str | None, anchors: bool) -> Any:
+    return read_page(body, content_type, URL, complete=True, links=True, anchors=anchors)
+
+
+async def read_all(reader: PageReader) -> list[Any]:
+    return await asyncio.gather(
+        *(
+            reader.read(body, kind, URL, complete=True, links=True, anchors=anchors)
+            for body, kind, anchors in BODIES
+        )
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_the_worker_reads_each_body_as_read_page_does() -> None:
+    two_cores()
+    reader = PageReader()
+    await reader.start()
+    try:
+        assert await reader.ready()
+        pages = await read_all(reader)
+        assert reader.pages_read == len(BODIES), "every body was read by the worker"
+    finally:
+        await reader.close()
+    assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
+    assert pages[0].links
+    assert pages[0].anchors is not None
+    assert pages[1].anchors is None
+    assert pages[5].error is not None
+
+
+async def test_no_worker_is_left_behind_when_it_closes() -> None:
+    two_cores()
+    reader = PageReader()
+    await reader.start()
+    assert await reader.ready()
+    process = reader._process
+    assert process is not None
+    assert alive(process.pid)
+    await reader.close()
+    assert process.returncode == 0, "it exits when its input ends: nothing to kill"
+    assert not alive(process.pid)
+    await reader.close()  # idempotent
+
+
+async def test_the_pages_of_a_worker_that_is_gone_are_read_in_threads() -> None:
+    two_cores()
+    reader = PageReader()
+    await reader.start()
+    try:
+        assert await reader.ready()
+        process = reader._process
+        assert process is not None
+        # Killed with pages in flight: those it never answers, and every later one, are
+        # read here instead, the same.
+        reading = asyncio.ensure_future(read_all(reader))
+        await asyncio.sleep(0)
+        os.kill(process.pid, signal.SIGKILL)
+        pages = await reading
+        assert pages == await read_all(reader)
+    finally:
+        await reader.close()
+    assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
+    assert not alive(process.pid)
+
+
+async def test_a_garbled_answer_loses_no_page() -> None:
+    two_cores()
+    reader = PageReader()
+    await reader.start()
+    try:
+        assert await reader.ready()
+        assert reader._receive is not None
+        protocol = reader._receive.get_protocol()
+        assert isinstance(protocol, asyncio.Protocol)
+        protocol.data_received(b"\x00\x00\x00\x04junk")  # as if the worker wrote that
+        pages = await read_all(reader)
+        assert reader.pages_read == 0
+    finally:
+        await reader.close()
+    assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
+
+
+async def test_one_core_reads_in_threads_and_starts_no_process() -> None:
+    with one_core():
+        reader = PageReader()
+        await reader.start()
+        try:
+            assert reader._process is None
+            assert not await reader.ready()
+            pages = await read_all(reader)
+        finally:
+            await reader.close()
+    assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
+
+
+@pytest.fixture(scope="module")
+def small_site() -> Site:
+    return build_site(120, seed=5)
+
+
+OPEN = threading.Event()
+"""Set: the gated site answers its start page."""
+
+
+@pytest.fixture
+def served(small_site: Site) -> Iterator[Served]:
+    # The start page waits for the test to open the gate (once the worker is ready), so
+    # that the worker reads every page of the crawl.
+    @web.middleware
+    async def gate(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.path == "/":
+            await asyncio.to_thread(OPEN.wait, 30)
+        return await handler(request)
+
+    app = site_app(small_site)
+    app.middlewares.append(gate)
+    with serve_app(app) as running:
+        yield running
+
+
+async def test_a_crawl_gives_the_same_rows_with_its_pages_read_apart(served: Served) -> None:
+    two_cores()
+    from urlcheck.checker import check_urls
+    from urlcheck.crawl import frontier
+    from urlcheck.options import CheckOptions
+
+    options = CheckOptions(concurrency=8, per_host=8, retries=0, timeout=30)
+
+    async def crawl() -> tuple[collections.Counter[Any], frontier.Crawler]:
+        settings = frontier.CrawlSettings(recursive=True, max_depth=99, max_pages=100_000)
+        crawler = frontier.Crawler([served.url("/")], settings)
+        rows = collections.Counter[Any]()
+
+        async def run() -> None:
+            async for row in check_urls([], options, crawl=crawler):
+                key = (row.url, row.file, row.line, row.column, row.ok, row.status, row.skipped)
+                rows[key] += 1
+
+        running = asyncio.ensure_future(run())
+        while crawler._reader is None and not running.done():
+            await asyncio.sleep(0.01)
+        if crawler._reader is not None:
+            await crawler._reader.ready()
+        OPEN.set()
+        await running
+        OPEN.clear()
+        return rows, crawler
+
+    apart, crawler = await crawl()
+    assert crawler._reader is not None
+    assert crawler._reader.pages_read >= 100, "the worker read the site's pages (124)"
+    process = crawler._reader._process
+    assert process is None or not alive(process.pid), "the run's end stops its worker"
+    with one_core():
+        here, crawler = await crawl()
+    assert crawler._reader is not None
+    assert crawler._reader.pages_read == 0
+    assert apart == here
+    assert sum(apart.values()) > 1_000, "every link of the site"

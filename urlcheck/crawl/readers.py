@@ -1,0 +1,211 @@
+"""A crawl's pages read in a worker process (`worker`), on the machine's other core:
+parsing is a third of a crawl's CPU (0.3 ms a page of a dozen links), and in a thread it
+takes the GIL from the loop that times the checks.
+
+One worker, started when a ``--recursive`` run attaches, before any check is in flight,
+and spoken to on the loop (no thread): a body goes out, what it held comes back as plain
+tuples, in order, rebuilt into a `pages.Page` here (a pickled `Page` costs 0.1 ms a page to
+pickle and unpickle, its tuples an eighth of that). Until the worker says it is ready (its
+imports take about 0.1 s), on a machine with one core, and once it is gone or garbled, a
+page is read in a thread as before (`bodies`): nothing waits for it and no page is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections import deque
+from typing import cast
+
+from ..bodies import read_in_thread
+from ..fragments import Anchors, Dialect
+from ..frames import LENGTH, frame
+from ..pages import Page, PageLink
+from .worker import READY, Answer
+
+EXIT_GRACE_S = 0.5
+"""How long a worker whose input ended has to exit before it is killed."""
+
+
+class _Answers(asyncio.Protocol):
+    """The worker's output, read on the loop: each frame answers the oldest page sent."""
+
+    def __init__(self, reader: PageReader) -> None:
+        self._reader = reader
+        self._buffer = bytearray()
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._take(data)
+        except Exception:  # garbled, or more answers than pages: done with this worker
+            assert self._transport is not None
+            self._transport.close()  # connection_lost follows: the rest read in threads
+
+    def _take(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= LENGTH.size:
+            size = LENGTH.unpack_from(buffer, start)[0]
+            end = start + LENGTH.size + size
+            if len(buffer) < end:
+                break
+            message = pickle.loads(memoryview(buffer)[start + LENGTH.size : end])
+            start = end
+            self._reader.take_answer(message)
+        del buffer[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._reader.gone()
+
+
+class _Requests(asyncio.Protocol):
+    """The worker's input: `writable` is set while its pipe takes more."""
+
+    def __init__(self) -> None:
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.writable.set()  # nothing waits on a pipe that is gone
+
+
+class PageReader:
+    """Pages read by a worker process when it is there, in a thread when it is not.
+
+    `start` it on the loop before any check is in flight (it forks); `read` pages; `close`
+    it when the run ends (idempotent)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._send: asyncio.WriteTransport | None = None
+        self._receive: asyncio.ReadTransport | None = None
+        self._requests: _Requests | None = None
+        self._waiting: deque[asyncio.Future[Page | None]] = deque()
+        self._ready = False
+        self._settled = asyncio.Event()
+        """Set once the worker said it is ready, or is gone."""
+        self.pages_read = 0
+        """Pages the worker has read."""
+
+    async def start(self) -> None:
+        """Start the worker, unless this machine has one core or no process can start."""
+        if len(os.sched_getaffinity(0)) < 2:
+            return
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "urlcheck.crawl.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                # Not in the terminal's process group: Ctrl-C is the parent's.
+                start_new_session=True,
+            )
+        except OSError:  # EMFILE, EAGAIN: the pages are read in threads
+            return
+        self._process = process
+        loop = asyncio.get_running_loop()
+        try:
+            requests = _Requests()
+            self._send, _ = await loop.connect_write_pipe(lambda: requests, process.stdin)
+            self._requests = requests
+            self._receive, _ = await loop.connect_read_pipe(lambda: _Answers(self), process.stdout)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def read(
+        self,
+        body: bytes,
+        content_type: str | None,
+        url: str,
+        *,
+        complete: bool,
+        links: bool,
+        anchors: bool,
+    ) -> Page:
+        """What `body`, fetched from `url`, held (see `pages.read_page`)."""
+        send, requests = self._send, self._requests
+        if self._ready and send is not None and requests is not None:
+            waiter: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            send.write(frame((body, content_type, url, complete, links, anchors)))
+            if not requests.writable.is_set():
+                await requests.writable.wait()
+            page = await waiter
+            if page is not None:
+                return page
+        return await read_in_thread(
+            body, content_type, url, complete=complete, links=links, anchors=anchors
+        )
+
+    def take_answer(self, message: object) -> None:
+        """The worker's next message: ready, or what the oldest page sent held."""
+        if message == READY:
+            self._ready = True
+            self._settled.set()
+            return
+        waiter = self._waiting.popleft()  # IndexError: an answer to no page (see _Answers)
+        if message is not None:
+            self.pages_read += 1
+        if not waiter.done():  # its check was cancelled
+            waiter.set_result(None if message is None else _page(cast(Answer, message)))
+
+    async def ready(self) -> bool:
+        """Wait until the worker has said it is ready, or is gone: whether it is there."""
+        if self._receive is not None:
+            await self._settled.wait()
+        return self._ready
+
+    def gone(self) -> None:
+        """The worker's output ended: what it had not answered is read in threads."""
+        self._ready = False
+        self._settled.set()
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def close(self) -> None:
+        """End the worker's input, give it `EXIT_GRACE_S` to exit, then kill it."""
+        self._ready = False
+        if self._send is not None:
+            self._send.close()
+        process = self._process
+        if process is not None:
+            until = time.monotonic() + EXIT_GRACE_S
+            while process.poll() is None and time.monotonic() < until:
+                await asyncio.sleep(0.002)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+        if self._receive is not None:
+            self._receive.close()
+        self.gone()
+        self._process = self._send = self._receive = None
+
+
+def _page(answer: Answer) -> Page:
+    kind, anchors, links, error = answer
+    return Page(
+        kind,  # type: ignore[arg-type]  # the worker sends a Page's own kind
+        None if anchors is None else Anchors(anchors[0], Dialect(anchors[1]), anchors[2]),
+        [PageLink(*link) for link in links],
+        error,
+    )

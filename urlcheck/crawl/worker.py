@@ -1,0 +1,68 @@
+"""The worker process that reads a crawl's pages (``python -m urlcheck.crawl.worker``),
+started by `readers.PageReader`: a body comes in on its standard input, what it held goes
+out on its standard output as plain tuples (`Answer`), in order (`frames`). It imports
+neither asyncio nor the checker: it is ready sooner, and a crawl's first pages are read
+here rather than in the parent's threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from .. import collector
+from ..frames import frame, read_frame
+
+if TYPE_CHECKING:
+    from ..pages import Page
+
+READY = "ready"
+"""The worker's first message: its imports are done."""
+Answer = tuple[str, tuple[frozenset[str], str, bool] | None, list[tuple[Any, ...]], str | None]
+"""A `Page` as tuples: kind, anchors (names, dialect, complete), links, error."""
+
+
+def _answer(page: Page) -> Answer:
+    anchors = page.anchors
+    return (
+        page.kind,
+        None if anchors is None else (anchors.names, anchors.dialect.value, anchors.complete),
+        [(ln.written, ln.line, ln.column, ln.url, ln.fragment, ln.scheme) for ln in page.links],
+        page.error,
+    )
+
+
+def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    from ..pages import read_page
+
+    # The HTML reader's imports, before the parent is told it may send pages.
+    read_page(b"<a href=x>", "text/html", "http://localhost/", complete=True)
+    stdout.write(frame(READY))
+    stdout.flush()
+    while (message := read_frame(stdin)) is not None:
+        body, content_type, url, complete, links, anchors = message
+        try:
+            page = read_page(
+                body, content_type, url, complete=complete, links=links, anchors=anchors
+            )
+            answer: Answer | None = _answer(page)
+        except Exception:  # the parent reads this one itself, and meets the error there
+            answer = None
+        stdout.write(frame(answer))
+        stdout.flush()
+
+
+def main() -> None:
+    """``python -m urlcheck.crawl.worker``: the worker, started by `readers.PageReader`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    collector.tune()
+    with contextlib.suppress(BrokenPipeError, EOFError):  # the parent stopped early
+        _serve(sys.stdin.buffer, sys.stdout.buffer)
+    os._exit(0)  # nothing to tear down: the parent waits for this exit
+
+
+if __name__ == "__main__":
+    main()
