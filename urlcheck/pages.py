@@ -19,6 +19,7 @@ from typing import Literal
 
 from .fragments import Anchors, Dialect
 from .record import record
+from .urls import normalize_url
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
@@ -42,6 +43,9 @@ class PageLink:
     url: str | None
     fragment: str | None = None
     scheme: str = ""
+    normalized: str | None = None
+    """`url` as a crawl knows it (`urls.normalize_url`): worked out where the page is read,
+    off the loop."""
 
 
 @dataclass(slots=True)
@@ -182,5 +186,13 @@ def _resolved(written: str, line: int, column: int, base: str) -> PageLink:
     scheme = absolute.partition(":")[0].lower() if ":" in absolute else ""
     if scheme not in ("http", "https"):
         return PageLink(written, line, column, None, scheme=scheme)
-    without, _, fragment = absolute.partition("#")
-    return PageLink(written, line, column, without, fragment if "#" in absolute else None, scheme)
+    without, hash_sign, fragment = absolute.partition("#")
+    return PageLink(
+        written,
+        line,
+        column,
+        without,
+        fragment if hash_sign else None,
+        scheme,
+        normalize_url(without),
+    )

@@ -261,7 +261,7 @@ class Crawler:
                     where, link, shown, skipped=f"{link.scheme}: links are not checked"
                 )
             return self._row(where, link, shown, problem=f"{link.written!r} is no URL")
-        normalized = normalize_url(link.url)
+        normalized = link.normalized or normalize_url(link.url)
         known = self._known.get(normalized)
         walked = False
         # A page taken below the start passed robots.txt then: it is not asked again.

@@ -30,7 +30,10 @@ def _answer(page: Page) -> Answer:
     return (
         page.kind,
         None if anchors is None else (anchors.names, anchors.dialect.value, anchors.complete),
-        [(ln.written, ln.line, ln.column, ln.url, ln.fragment, ln.scheme) for ln in page.links],
+        [
+            (ln.written, ln.line, ln.column, ln.url, ln.fragment, ln.scheme, ln.normalized)
+            for ln in page.links
+        ],
         page.error,
     )
 
