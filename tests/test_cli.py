@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -529,6 +531,56 @@ def test_output_file_is_written_atomically_for_every_format(tmp_path: Path, mixe
         assert "not-a-url" in written
         assert target.stat().st_mode & 0o044 == 0o044  # readable by a metrics collector
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_output_to_what_is_no_regular_file_writes_to_it_and_leaves_it_there(
+    tmp_path: Path, mixed: str
+) -> None:
+    # A named pipe stands for /dev/null and /dev/stdout: renaming a file over it would put a
+    # file in its place (run as root, /dev/null replaced by a regular file, for everyone).
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    received: list[str] = []
+
+    def read() -> None:
+        with pipe.open(encoding="utf-8") as reader:
+            received.append(reader.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        result = run(*FAST, "--format", "jsonl", "--output", str(pipe), mixed)
+    finally:
+        if not received:  # the reader's open waits for a writer: be that writer, or it hangs
+            reader.join(timeout=2)
+            if reader.is_alive():
+                with contextlib.suppress(OSError):
+                    fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+                    os.close(fd)
+        reader.join(timeout=10)
+    assert result.exit_code == 1
+    assert stat.S_ISFIFO(pipe.lstat().st_mode), "the pipe is still a pipe"
+    assert len(received[0].splitlines()) == 4
+    assert "not-a-url" in received[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names, "no temporary file left"
+
+
+def test_output_through_a_symbolic_link_replaces_the_file_it_names(
+    tmp_path: Path, mixed: str
+) -> None:
+    real = tmp_path / "reports" / "today.json"
+    real.parent.mkdir()
+    real.write_text("old report")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    result = run(*FAST, "--format", "json", "--output", str(link), mixed)
+    assert result.exit_code == 1
+    assert link.is_symlink(), "the link is kept"
+    assert "not-a-url" in real.read_text()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["today.json"]
 
 
 def test_output_to_a_missing_directory_is_an_input_error(tmp_path: Path, mixed: str) -> None:

@@ -241,13 +241,27 @@ def make_progress(enabled: bool) -> Progress | None:
 
 @contextlib.contextmanager
 def open_output(path: str | None) -> Iterator[IO[str]]:
-    """Standard output, or FILE written atomically: a temporary file renamed when complete."""
+    """Standard output, or FILE written atomically: a temporary file renamed when complete.
+
+    A FILE that is no regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written
+    to as it is, as a shell's ``>`` would: a file renamed over it would take its place (run
+    as root, over ``/dev/null`` itself). A symbolic link keeps pointing where it did: the
+    file it names is the one replaced."""
     if path is None or path == "-":
         yield sys.stdout
         return
     target = Path(path)
     if target.is_dir():
         raise InputFailure(f"cannot write {path}: it is a directory")
+    if target.exists() and not target.is_file():
+        try:
+            stream = target.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise InputFailure(f"cannot write {path}: {exc.strerror or exc}") from None
+        with stream:
+            yield stream
+        return
+    target = Path(os.path.realpath(target))
     import tempfile  # only for --output: it costs a list run 2 ms of start-up otherwise
 
     try:
