@@ -134,6 +134,55 @@ async def test_the_pages_of_a_worker_that_is_gone_are_read_in_threads() -> None:
     assert not alive(process.pid)
 
 
+async def test_a_long_body_goes_through_the_pipe_and_the_longest_to_a_thread() -> None:
+    two_cores()
+    from urlcheck.crawl import readers
+
+    # 600 kB fills the pipe (64 kB) many times over: the write waits for the worker.
+    long = b"<p>" + b"x" * 600_000 + b"<a href=/end id=end>end</a>"
+    longest = b"<p>" + b"x" * (readers.WORKER_BODY_MAX + 1) + b"<a href=/end>end</a>"
+    reader = PageReader()
+    await reader.start()
+    try:
+        assert await reader.ready()
+        pages = await asyncio.gather(
+            *(
+                reader.read(body, "text/html", URL, complete=True, links=True, anchors=True)
+                for body in (long, long, longest)
+            )
+        )
+        assert reader.pages_read == 2, "the longest body is read here, not pickled on the loop"
+    finally:
+        await reader.close()
+    assert pages[:2] == [expected(long, "text/html", True)] * 2
+    assert pages[2] == expected(longest, "text/html", True)
+
+
+async def test_an_answer_that_cannot_be_read_leaves_its_page_to_a_thread() -> None:
+    two_cores()
+    reader = PageReader()
+    await reader.start()
+    try:
+        assert await reader.ready()
+        assert reader._receive is not None
+        protocol = reader._receive.get_protocol()
+        assert isinstance(protocol, asyncio.Protocol)
+        # A page in flight, answered by a frame of the wrong shape before the worker's
+        # own answer: its read must not wait for ever, nor take another page's answer.
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        reader._waiting.appendleft(waiter)
+        from urlcheck.frames import frame
+
+        protocol.data_received(frame(("html", None, [("too", "few")], None)))
+        assert waiter.done()
+        assert waiter.result() is None
+        pages = await read_all(reader)
+    finally:
+        await reader.close()
+    assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
+
+
 async def test_a_garbled_answer_loses_no_page() -> None:
     two_cores()
     reader = PageReader()
@@ -214,16 +263,19 @@ async def test_a_crawl_gives_the_same_rows_with_its_pages_read_apart(served: Ser
             await asyncio.sleep(0.01)
         if crawler._reader is not None:
             await crawler._reader.ready()
+            if crawler._reader._process is not None:
+                pids.append(crawler._reader._process.pid)
         OPEN.set()
         await running
         OPEN.clear()
         return rows, crawler
 
+    pids: list[int] = []
     apart, crawler = await crawl()
     assert crawler._reader is not None
+    assert len(pids) == 1
+    assert not alive(pids[0]), "the run's end stops its worker"
     assert crawler._reader.pages_read >= 100, "the worker read the site's pages (124)"
-    process = crawler._reader._process
-    assert process is None or not alive(process.pid), "the run's end stops its worker"
     with one_core():
         here, crawler = await crawl()
     assert crawler._reader is not None

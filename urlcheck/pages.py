@@ -1,7 +1,8 @@
 """What a fetched body holds: its anchors (for links' fragments), and for a page the crawl
 reads, its links, resolved against where the page really is (its final URL, or its
-``<base href>``); for a sitemap, its ``<loc>`` URLs. Pure functions over bytes, called in a
-thread: parsing a long page must not hold up the event loop timing other checks.
+``<base href>``); for a sitemap, its ``<loc>`` URLs. Pure functions over bytes, called off
+the loop (`bodies`: in a thread, or a crawl's worker process): parsing a long page must not
+hold up the event loop timing other checks.
 
 What a body is, is its ``Content-Type``: HTML (``text/html``, XHTML), Markdown
 (``text/markdown``, or ``text/plain`` under a ``.md`` name), a sitemap (an XML type, or

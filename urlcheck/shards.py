@@ -36,6 +36,7 @@ from .frames import LENGTH, frame, read_frame, unframe
 from .inputs import RawLine, TargetReader, url_word
 from .models import CheckResult, Target
 from .options import SHARD_MIN_LINES, CheckOptions
+from .processes import cores, worker_command
 
 SHARDS_MAX = 4
 BATCH = 256
@@ -73,11 +74,7 @@ def shard_count(lines: int, options: CheckOptions, processes: int) -> int:
     if processes == 0:
         if lines < SHARD_MIN_LINES:
             return 1
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            cores = os.cpu_count() or 1
-        processes = min(cores, SHARDS_MAX)
+        processes = min(cores(), SHARDS_MAX)
     limits = [options.concurrency] + ([options.per_host] if options.per_host else [])
     return max(1, min(processes, *limits))
 
@@ -228,9 +225,7 @@ class _Workers:
 
 async def _start() -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "urlcheck.shards",
+        *worker_command("urlcheck.shards"),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         # Not in the terminal's process group: Ctrl-C is the parent's, which stops them.

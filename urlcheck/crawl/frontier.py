@@ -125,8 +125,9 @@ class Crawler:
         if self.settings.recursive:
             from .readers import PageReader
 
-            self._reader = PageReader()
-            await self._reader.start()
+            reader = PageReader()
+            await reader.start()
+            self._reader = reader
 
     async def read_body(
         self,

@@ -13,7 +13,6 @@ page is read in a thread as before (`bodies`): nothing waits for it and no page 
 from __future__ import annotations
 
 import asyncio
-import os
 import pickle
 import subprocess
 import sys
@@ -25,10 +24,16 @@ from ..bodies import read_in_thread
 from ..fragments import Anchors, Dialect
 from ..frames import LENGTH, frame
 from ..pages import Page, PageLink
+from ..processes import cores, worker_command
 from .worker import READY, Answer
 
 EXIT_GRACE_S = 0.5
 """How long a worker whose input ended has to exit before it is killed."""
+WORKER_BODY_MAX = 1 << 20
+"""Bodies longer than this are read in a thread: pickled on the loop and sent down the pipe,
+an 8 MiB body holds the loop 14 ms."""
+ANSWER_MAX = 1 << 28
+"""A frame longer than this is no answer of the worker's (garbled: the rest go to threads)."""
 
 
 class _Answers(asyncio.Protocol):
@@ -55,6 +60,8 @@ class _Answers(asyncio.Protocol):
         start = 0
         while len(buffer) - start >= LENGTH.size:
             size = LENGTH.unpack_from(buffer, start)[0]
+            if size > ANSWER_MAX:
+                raise ValueError(f"a frame of {size} bytes")
             end = start + LENGTH.size + size
             if len(buffer) < end:
                 break
@@ -104,13 +111,14 @@ class PageReader:
 
     async def start(self) -> None:
         """Start the worker, unless this machine has one core or no process can start."""
-        if len(os.sched_getaffinity(0)) < 2:
+        if cores() < 2 or sys.platform == "win32":  # no pipes on the loop there
             return
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "urlcheck.crawl.worker"],
+                worker_command("urlcheck.crawl.worker"),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # a worker that fails is replaced by threads
                 # Not in the terminal's process group: Ctrl-C is the parent's.
                 start_new_session=True,
             )
@@ -123,9 +131,8 @@ class PageReader:
             self._send, _ = await loop.connect_write_pipe(lambda: requests, process.stdin)
             self._requests = requests
             self._receive, _ = await loop.connect_read_pipe(lambda: _Answers(self), process.stdout)
-        except BaseException:
+        except Exception:  # no worker, then: threads
             await self.close()
-            raise
 
     async def read(
         self,
@@ -139,12 +146,18 @@ class PageReader:
     ) -> Page:
         """What `body`, fetched from `url`, held (see `pages.read_page`)."""
         send, requests = self._send, self._requests
-        if self._ready and send is not None and requests is not None:
+        if (
+            self._ready
+            and send is not None
+            and requests is not None
+            and not send.is_closing()
+            and len(body) <= WORKER_BODY_MAX
+        ):
+            if not requests.writable.is_set():  # the pipe is full: wait before adding more
+                await requests.writable.wait()
             waiter: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
             send.write(frame((body, content_type, url, complete, links, anchors)))
-            if not requests.writable.is_set():
-                await requests.writable.wait()
             page = await waiter
             if page is not None:
                 return page
@@ -159,10 +172,14 @@ class PageReader:
             self._settled.set()
             return
         waiter = self._waiting.popleft()  # IndexError: an answer to no page (see _Answers)
-        if message is not None:
-            self.pages_read += 1
-        if not waiter.done():  # its check was cancelled
-            waiter.set_result(None if message is None else _page(cast(Answer, message)))
+        page = None
+        try:
+            if message is not None:
+                page = _page(cast(Answer, message))
+                self.pages_read += 1
+        finally:  # an answer that cannot be read leaves its page to a thread, and ends here
+            if not waiter.done():  # its check was cancelled
+                waiter.set_result(page)
 
     async def ready(self) -> bool:
         """Wait until the worker has said it is ready, or is gone: whether it is there."""
@@ -180,25 +197,33 @@ class PageReader:
                 waiter.set_result(None)
 
     async def close(self) -> None:
-        """End the worker's input, give it `EXIT_GRACE_S` to exit, then kill it."""
-        self._ready = False
-        if self._send is not None:
-            self._send.close()
-        process = self._process
-        if process is not None:
-            until = time.monotonic() + EXIT_GRACE_S
-            while process.poll() is None and time.monotonic() < until:
-                await asyncio.sleep(0.002)
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            for pipe in (process.stdin, process.stdout):
-                if pipe is not None:
-                    pipe.close()
-        if self._receive is not None:
-            self._receive.close()
-        self.gone()
+        """End the worker's input and give it `EXIT_GRACE_S` to exit (none if it never
+        said it was ready: it has nothing to finish), then kill it; idempotent."""
+        ready, self._ready = self._ready, False
+        process, send, receive = self._process, self._send, self._receive
         self._process = self._send = self._receive = None
+        try:
+            if send is not None:
+                send.close()
+            if process is not None and ready:
+                until = time.monotonic() + EXIT_GRACE_S
+                while process.poll() is None and time.monotonic() < until:
+                    await asyncio.sleep(0.002)
+        finally:  # cancelled or not, nothing is left behind
+            if send is not None and send.get_write_buffer_size():
+                send.abort()  # what the worker never took is dropped, and its pipe closed
+            if receive is not None:
+                receive.close()
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()  # a killed process is gone within a millisecond
+                # The pipes the transports did not take over, closed here.
+                if send is None and process.stdin is not None:
+                    process.stdin.close()
+                if receive is None and process.stdout is not None:
+                    process.stdout.close()
+            self.gone()
 
 
 def _page(answer: Answer) -> Page:

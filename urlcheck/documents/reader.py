@@ -9,12 +9,12 @@ parsed, so each document is parsed once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..models import CheckResult, Target
+from ..processes import cores
 from .found import Found, Parsed, Settings, Verdict, verdict_result
 from .local import LocalFiles, decide
 from .parse import Parser
@@ -32,14 +32,6 @@ checks in flight, documents made the links' times 3x the server's (150 documents
 links to nginx: elapsed_ms p50 16 ms, as a URL list 5 ms); in workers they are the list's,
 at 1.02x the wall (1.10x at 50 documents, 1.19x at 20)."""
 WORKERS_MAX = 4
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 @dataclass

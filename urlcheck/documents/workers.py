@@ -23,6 +23,7 @@ from .. import collector
 from ..errors import InputError
 from ..frames import frame, read_frame
 from ..models import Target
+from ..processes import worker_command
 from .found import Parsed, Settings
 from .parse import Parser
 from .walk import Document
@@ -104,7 +105,7 @@ class Workers:
 
 def _start(settings: Settings) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "urlcheck.documents.workers"],
+        worker_command("urlcheck.documents.workers"),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         # Not in the terminal's process group: Ctrl-C is the parent's, which stops them.
