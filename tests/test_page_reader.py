@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from urlcheck.bodies import Fetched
 from urlcheck.crawl.readers import PageReader
 from urlcheck.pages import read_page
 
@@ -68,7 +69,7 @@ def expected(body: bytes, content_type: str | None, anchors: bool) -> Any:
 async def read_all(reader: PageReader) -> list[Any]:
     return await asyncio.gather(
         *(
-            reader.read(body, kind, URL, complete=True, links=True, anchors=anchors)
+            reader.read(Fetched(body, kind, URL, True, True, anchors))
             for body, kind, anchors in BODIES
         )
     )
@@ -147,7 +148,7 @@ async def test_a_long_body_goes_through_the_pipe_and_the_longest_to_a_thread() -
         assert await reader.ready()
         pages = await asyncio.gather(
             *(
-                reader.read(body, "text/html", URL, complete=True, links=True, anchors=True)
+                reader.read(Fetched(body, "text/html", URL, True, True, True))
                 for body in (long, long, longest)
             )
         )

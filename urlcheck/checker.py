@@ -20,7 +20,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from . import fragments
-from .bodies import ReadBody, read_in_thread
+from .bodies import Fetched, ReadBody, read_in_thread
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
@@ -92,16 +92,7 @@ class Crawl(Protocol):
         before any check is in flight."""
         ...
 
-    async def read_body(
-        self,
-        body: bytes,
-        content_type: str | None,
-        url: str,
-        *,
-        complete: bool,
-        links: bool,
-        anchors: bool,
-    ) -> Page:
+    async def read_body(self, fetched: Fetched) -> Page:
         """What a body fetched in the run held: its `ReadBody`."""
         ...
 
@@ -273,12 +264,14 @@ async def _check(
     page = None
     if attempt.body is not None and attempt.error_kind is None and attempt.final_url:
         page = await read_body(
-            attempt.body,
-            attempt.content_type,
-            attempt.final_url,
-            complete=attempt.body_complete,
-            links=target.page is not None,
-            anchors=anchors or target.fragment is not None,
+            Fetched(
+                attempt.body,
+                attempt.content_type,
+                attempt.final_url,
+                complete=attempt.body_complete,
+                links=target.page is not None,
+                anchors=anchors or target.fragment is not None,
+            )
         )
     secrets = secrets_in(target.url) if target.url is not target.display else ()
     # A server may put the password it was sent into a redirect: scrub it there too.

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeGuard
 
-from ..bodies import read_in_thread
+from ..bodies import Fetched, read_in_thread
 from ..models import CheckResult, ErrorKind, Target
 from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
 from .arguments import COMMAND_LINE
@@ -129,24 +129,11 @@ class Crawler:
             await reader.start()
             self._reader = reader
 
-    async def read_body(
-        self,
-        body: bytes,
-        content_type: str | None,
-        url: str,
-        *,
-        complete: bool,
-        links: bool,
-        anchors: bool,
-    ) -> Page:
+    async def read_body(self, fetched: Fetched) -> Page:
         """What a body held: read by the worker when there is one (see `checker.Crawl`)."""
         if self._reader is not None:
-            return await self._reader.read(
-                body, content_type, url, complete=complete, links=links, anchors=anchors
-            )
-        return await read_in_thread(
-            body, content_type, url, complete=complete, links=links, anchors=anchors
-        )
+            return await self._reader.read(fetched)
+        return await read_in_thread(fetched)
 
     async def close(self) -> None:
         """Stop the page worker (see `checker.Crawl`); idempotent."""

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import cast
 
-from ..bodies import read_in_thread
+from ..bodies import Fetched, read_in_thread
 from ..fragments import Anchors, Dialect
 from ..frames import LENGTH, frame
 from ..pages import Page, PageLink
@@ -134,36 +134,25 @@ class PageReader:
         except Exception:  # no worker, then: threads
             await self.close()
 
-    async def read(
-        self,
-        body: bytes,
-        content_type: str | None,
-        url: str,
-        *,
-        complete: bool,
-        links: bool,
-        anchors: bool,
-    ) -> Page:
-        """What `body`, fetched from `url`, held (see `pages.read_page`)."""
+    async def read(self, fetched: Fetched) -> Page:
+        """What a fetched body held (see `pages.read_page`)."""
         send, requests = self._send, self._requests
         if (
             self._ready
             and send is not None
             and requests is not None
             and not send.is_closing()
-            and len(body) <= WORKER_BODY_MAX
+            and len(fetched.body) <= WORKER_BODY_MAX
         ):
             if not requests.writable.is_set():  # the pipe is full: wait before adding more
                 await requests.writable.wait()
             waiter: asyncio.Future[Page | None] = asyncio.get_running_loop().create_future()
             self._waiting.append(waiter)
-            send.write(frame((body, content_type, url, complete, links, anchors)))
+            send.write(frame(tuple(fetched)))
             page = await waiter
             if page is not None:
                 return page
-        return await read_in_thread(
-            body, content_type, url, complete=complete, links=links, anchors=anchors
-        )
+        return await read_in_thread(fetched)
 
     def take_answer(self, message: object) -> None:
         """The worker's next message: ready, or what the oldest page sent held."""

@@ -14,6 +14,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import collector
+from ..bodies import Fetched, read_here
 from ..frames import frame, read_frame
 
 if TYPE_CHECKING:
@@ -39,19 +40,13 @@ def _answer(page: Page) -> Answer:
 
 
 def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    from ..pages import read_page
-
     # The HTML reader's imports, before the parent is told it may send pages.
-    read_page(b"<a href=x>", "text/html", "http://localhost/", complete=True)
+    read_here(Fetched(b"<a href=x>", "text/html", "http://localhost/", True, True, True))
     stdout.write(frame(READY))
     stdout.flush()
     while (message := read_frame(stdin)) is not None:
-        body, content_type, url, complete, links, anchors = message
         try:
-            page = read_page(
-                body, content_type, url, complete=complete, links=links, anchors=anchors
-            )
-            answer: Answer | None = _answer(page)
+            answer: Answer | None = _answer(read_here(Fetched(*message)))
         except Exception:  # the parent reads this one itself, and meets the error there
             answer = None
         stdout.write(frame(answer))
