@@ -11,7 +11,7 @@ import gzip
 import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -83,16 +83,31 @@ def alive(pid: int) -> bool:
         return False
 
 
-async def test_the_worker_reads_each_body_as_read_page_does() -> None:
+@contextlib.asynccontextmanager
+async def ready_reader() -> AsyncIterator[PageReader]:
+    """A reader whose worker has said it is ready; closed on the way out."""
     two_cores()
     reader = PageReader()
     await reader.start()
     try:
         assert await reader.ready()
-        pages = await read_all(reader)
-        assert reader.pages_read == len(BODIES), "every body was read by the worker"
+        yield reader
     finally:
         await reader.close()
+
+
+def answers_of(reader: PageReader) -> asyncio.Protocol:
+    """The protocol reading `reader`'s worker's output, to feed as if the worker wrote."""
+    assert reader._receive is not None
+    protocol = reader._receive.get_protocol()
+    assert isinstance(protocol, asyncio.Protocol)
+    return protocol
+
+
+async def test_the_worker_reads_each_body_as_read_page_does() -> None:
+    async with ready_reader() as reader:
+        pages = await read_all(reader)
+        assert reader.pages_read == len(BODIES), "every body was read by the worker"
     assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
     assert pages[0].links
     assert pages[0].anchors is not None
@@ -136,16 +151,12 @@ async def test_the_pages_of_a_worker_that_is_gone_are_read_in_threads() -> None:
 
 
 async def test_a_long_body_goes_through_the_pipe_and_the_longest_to_a_thread() -> None:
-    two_cores()
     from urlcheck.crawl import readers
 
     # 600 kB fills the pipe (64 kB) many times over: the write waits for the worker.
     long = b"<p>" + b"x" * 600_000 + b"<a href=/end id=end>end</a>"
     longest = b"<p>" + b"x" * (readers.WORKER_BODY_MAX + 1) + b"<a href=/end>end</a>"
-    reader = PageReader()
-    await reader.start()
-    try:
-        assert await reader.ready()
+    async with ready_reader() as reader:
         pages = await asyncio.gather(
             *(
                 reader.read(Fetched(body, "text/html", URL, True, True, True))
@@ -153,21 +164,13 @@ async def test_a_long_body_goes_through_the_pipe_and_the_longest_to_a_thread() -
             )
         )
         assert reader.pages_read == 2, "the longest body is read here, not pickled on the loop"
-    finally:
-        await reader.close()
     assert pages[:2] == [expected(long, "text/html", True)] * 2
     assert pages[2] == expected(longest, "text/html", True)
 
 
 async def test_an_answer_that_cannot_be_read_leaves_its_page_to_a_thread() -> None:
-    two_cores()
-    reader = PageReader()
-    await reader.start()
-    try:
-        assert await reader.ready()
-        assert reader._receive is not None
-        protocol = reader._receive.get_protocol()
-        assert isinstance(protocol, asyncio.Protocol)
+    async with ready_reader() as reader:
+        protocol = answers_of(reader)
         # A page in flight, answered by a frame of the wrong shape before the worker's
         # own answer: its read must not wait for ever, nor take another page's answer.
         loop = asyncio.get_running_loop()
@@ -179,25 +182,14 @@ async def test_an_answer_that_cannot_be_read_leaves_its_page_to_a_thread() -> No
         assert waiter.done()
         assert waiter.result() is None
         pages = await read_all(reader)
-    finally:
-        await reader.close()
     assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
 
 
 async def test_a_garbled_answer_loses_no_page() -> None:
-    two_cores()
-    reader = PageReader()
-    await reader.start()
-    try:
-        assert await reader.ready()
-        assert reader._receive is not None
-        protocol = reader._receive.get_protocol()
-        assert isinstance(protocol, asyncio.Protocol)
-        protocol.data_received(b"\x00\x00\x00\x04junk")  # as if the worker wrote that
+    async with ready_reader() as reader:
+        answers_of(reader).data_received(b"\x00\x00\x00\x04junk")  # as if the worker wrote
         pages = await read_all(reader)
         assert reader.pages_read == 0
-    finally:
-        await reader.close()
     assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
 
 

@@ -7,15 +7,12 @@ crawl's first pages are read in the parent's threads.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import collector
 from ..bodies import Fetched, read_here
 from ..frames import frame, read_frame
+from ..processes import serve_as_worker
 
 if TYPE_CHECKING:
     from ..pages import Page
@@ -55,10 +52,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 def main() -> None:
     """``python -m urlcheck.crawl.worker``: the worker, started by `readers.PageReader`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    collector.tune()
-    with contextlib.suppress(BrokenPipeError, EOFError):  # the parent stopped early
-        _serve(sys.stdin.buffer, sys.stdout.buffer)
+    serve_as_worker(_serve)
     os._exit(0)  # nothing to tear down: the parent waits for this exit
 
 

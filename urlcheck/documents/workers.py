@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import signal
 import subprocess
 import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import IO
 
-from .. import collector
 from ..errors import InputError
 from ..frames import frame, read_frame
 from ..models import Target
-from ..processes import worker_command
+from ..processes import serve_as_worker, worker_command
 from .found import Parsed, Settings
 from .parse import Parser
 from .walk import Document
@@ -136,10 +134,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 def main() -> None:
     """``python -m urlcheck.documents.workers``: one worker, started by `Workers`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    collector.tune()
-    with contextlib.suppress(BrokenPipeError, EOFError):  # the parent stopped early
-        _serve(sys.stdin.buffer, sys.stdout.buffer)
+    serve_as_worker(_serve)
 
 
 if __name__ == "__main__":
