@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import functools
 import random
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -28,7 +27,7 @@ from .inputs import RawLine, TargetReader, parse_line, to_target
 from .models import UNVERIFIED_KINDS, Attempt, CheckResult, ErrorKind, Fetch, StatusRanges, Target
 from .options import CheckOptions
 from .schedule import LOOKAHEAD_PER_WORKER, HostQueue
-from .streams import cancel_and_drain, each_in_thread
+from .streams import Slice, cancel_and_drain, each_in_thread
 from .urls import line_id, mask_url, scrub, secrets_in
 
 if TYPE_CHECKING:
@@ -40,9 +39,6 @@ if TYPE_CHECKING:
 
 QUEUE_PER_WORKER = 2
 """Lines handed over from the reader thread per worker, ahead of the scheduler's queue."""
-
-PARSE_SLICE_S = 0.0005
-"""Seconds of parsing URL lines on the loop before it turns to the checks in flight."""
 
 _RETRY_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED})
 """Failures a retry may cure. A connection refused or impossible (`refused`: nothing listens
@@ -335,13 +331,12 @@ async def check_urls(
     read_body: ReadBody = read_in_thread if crawl is None else crawl.read_body
 
     async def take(items: AsyncIterator[Target | str | CheckResult | Decided | RawLine]) -> None:
-        slice_ends = time.perf_counter() + PARSE_SLICE_S
+        share = Slice()
         async for item in items:
             # A line is parsed here, a link's URL in todo.put: Python on the loop, so every
             # item counts against the slice, a document's links as a list's lines.
-            if time.perf_counter() > slice_ends:
-                await asyncio.sleep(0)  # the loop's turn: answers waiting are timed now
-                slice_ends = time.perf_counter() + PARSE_SLICE_S
+            if share.over():
+                await share.next()
             if isinstance(item, tuple):  # a URL line, parsed here (see TargetReader.unparsed)
                 parsed = parse_line(item[0], source=item[1], line=item[2])
                 if parsed is None:
@@ -359,7 +354,7 @@ async def check_urls(
                 waits = todo.full()
                 await todo.put(target)
                 if waits:  # the loop had its turns while the put waited: a new slice
-                    slice_ends = time.perf_counter() + PARSE_SLICE_S
+                    share.restart()
             elif claim is not False:
                 await results.put(claim)
 
@@ -410,9 +405,12 @@ async def check_urls(
     runner = asyncio.create_task(run())
     try:
         while (result := await results.get()) is not None:
-            if isinstance(result, list):
+            if isinstance(result, list):  # a document's local links: thousands, it may be
+                share = Slice()
                 for each in result:
-                    yield each
+                    yield each  # each row is printed (or recorded) before the next
+                    if share.over():
+                        await share.next()
             else:
                 yield result
         await runner  # re-raises a bug in the feeder or a worker

@@ -1,5 +1,6 @@
-"""Async plumbing the checker and the worker processes share: items handed from a reader
-thread to the event loop without blocking it, and stopping a task that feeds a queue."""
+"""Async plumbing the checker and the worker processes share: Python work on the loop done
+a slice at a time, items handed from a reader thread to the event loop without blocking it,
+and stopping a task that feeds a queue."""
 
 from __future__ import annotations
 
@@ -7,11 +8,39 @@ import asyncio
 import collections
 import contextlib
 import threading
+import time
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 _T = TypeVar("_T")
+
+SLICE_S = 0.0005
+"""Seconds of Python work on the loop (parsing a list's lines, turning a page's links into
+targets, rebuilding a worker's answers, passing a document's results on) before the loop
+turns to the checks in flight: their clocks are running, and a callback that holds the
+loop adds its length to every one of them."""
+
+
+class Slice:
+    """One loop's share of a long piece of work: `over` once `SLICE_S` has passed since it
+    began; `next` (awaited) lets the loop run what waits, then begins another share."""
+
+    __slots__ = ("ends",)
+
+    def __init__(self) -> None:
+        self.ends = time.perf_counter() + SLICE_S
+
+    def over(self) -> bool:
+        return time.perf_counter() > self.ends
+
+    def restart(self) -> None:
+        """Begin another share now (the loop had its turn some other way)."""
+        self.ends = time.perf_counter() + SLICE_S
+
+    async def next(self) -> None:
+        await asyncio.sleep(0)  # the loop's turn: the answers waiting are timed now
+        self.ends = time.perf_counter() + SLICE_S
 
 
 @dataclass
