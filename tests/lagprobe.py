@@ -8,6 +8,8 @@ blocked loop: an import, a render, a file or database read, anything that holds 
 while checks are in flight and so adds to their measured times. At exit the lags of the
 loop that ran the checks go to OUT.json: p50, p99, max and the number of samples, in ms,
 and the worst few with when they came (ms after the loop started), to find what blocked it.
+The garbage collector's pauses are noted too (`gc.callbacks`): ``max_net_ms`` is the worst
+lag with the collections that ran inside it taken out, ``gc_max_ms`` the longest of them.
 
 Nothing here touches urlcheck's code: the loop is the one urlcheck makes and runs.
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import json
 import sys
+import time
 from typing import Any
 
 INTERVAL = 0.001
@@ -25,20 +29,37 @@ INTERVAL = 0.001
 
 WORST_KEPT = 10
 
-_loops: list[tuple[list[float], list[tuple[float, float]]]] = []
+_loops: list[tuple[list[float], list[tuple[float, float]], list[float]]] = []
+_collections = {"began": 0.0, "total_s": 0.0, "max_s": 0.0}
+"""The collector's pauses: when the one under way began, their sum and the longest."""
+
+
+def _collected(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _collections["began"] = time.monotonic()  # the clock of asyncio's loop.time()
+        return
+    took = time.monotonic() - _collections["began"]
+    _collections["total_s"] += took
+    _collections["max_s"] = max(_collections["max_s"], took)
 
 
 def _sample(loop: asyncio.AbstractEventLoop) -> None:
     lags: list[float] = []
     worst: list[tuple[float, float]] = []
     """(lag ms, ms since the loop started) of the longest lags."""
-    _loops.append((lags, worst))
+    net: list[float] = []
+    """Each lag less the collections that ran inside it."""
+    _loops.append((lags, worst, net))
     began = loop.time()
+    collected = [_collections["total_s"]]
 
     def tick(expected: float) -> None:
         now = loop.time()
         lag = max(0.0, now - expected) * 1000
         lags.append(lag)
+        total = _collections["total_s"]
+        net.append(max(0.0, lag - (total - collected[0]) * 1000))
+        collected[0] = total
         if len(worst) < WORST_KEPT or lag > worst[-1][0]:
             worst.append((lag, (expected - began) * 1000))
             worst.sort(reverse=True)
@@ -68,17 +89,22 @@ def _install() -> None:
         policy.new_event_loop = new_event_loop
 
 
-def summary(lags: list[float], worst: list[tuple[float, float]]) -> dict[str, Any]:
-    """p50, p99 and max of the lags (ms), how many there are, and when the worst came."""
+def summary(
+    lags: list[float], worst: list[tuple[float, float]], net: list[float] | None = None
+) -> dict[str, Any]:
+    """p50, p99 and max of the lags (ms), how many there are, and when the worst came; the
+    worst lag without the collector's pauses, and the longest pause."""
     ordered = sorted(lags)
+    pauses = {"max_net_ms": max(net or [0.0]), "gc_max_ms": _collections["max_s"] * 1000}
     if not ordered:
-        return {"samples": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "worst": []}
+        return {"samples": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "worst": [], **pauses}
     return {
         "samples": len(ordered),
         "p50_ms": ordered[len(ordered) // 2],
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
         "max_ms": ordered[-1],
         "worst": [{"lag_ms": lag, "at_ms": at} for lag, at in worst],
+        **pauses,
     }
 
 
@@ -88,11 +114,12 @@ def main() -> None:
         sys.exit("usage: python -m tests.lagprobe OUT.json -- [urlcheck arguments]")
 
     def report() -> None:
-        lags, worst = max(_loops, key=lambda each: len(each[0]), default=([], []))
+        lags, worst, net = max(_loops, key=lambda each: len(each[0]), default=([], [], []))
         with open(out, "w", encoding="utf-8") as stream:
-            json.dump(summary(lags, worst), stream)  # the loop that ran the checks
+            json.dump(summary(lags, worst, net), stream)  # the loop that ran the checks
 
     atexit.register(report)
+    gc.callbacks.append(_collected)
     _install()
     sys.argv = ["urlcheck", *args]
     from urlcheck.__main__ import run

@@ -55,7 +55,8 @@ def stolen_ticks() -> int:
 
 
 def timed_app(took: dict[str, float]) -> web.Application:
-    """Answers at once, and notes in `took` how long each request took it (path → ms)."""
+    """Answers at once, and notes in `took` how long each request took it (path → ms).
+    A crawl starts at /site/: two pages of `SITE_LINKS` links to fast URLs each."""
 
     @web.middleware
     async def timing(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
@@ -73,10 +74,26 @@ def timed_app(took: dict[str, float]) -> web.Application:
     async def missing(request: web.Request) -> web.Response:
         return web.Response(status=404, text="no such page")
 
+    async def site(request: web.Request) -> web.Response:
+        return web.Response(text=SITE_PAGES[request.match_info["page"]], content_type="text/html")
+
     app = web.Application(middlewares=[timing])
     app.router.add_route("*", "/fast/{n}", fast)
     app.router.add_route("*", "/missing", missing)
+    app.router.add_get("/site/{page:.*}", site)
     return app
+
+
+SITE_LINKS = 8000
+SITE_PAGES = {
+    "": "<a href='big-0.html'>0</a> <a href='big-1.html'>1</a>",
+    **{
+        f"big-{page}.html": "\n".join(
+            f"<a href='/fast/s{page}-{n}'>link {n}</a>" for n in range(SITE_LINKS)
+        )
+        for page in range(2)
+    },
+}
 
 
 TOOK: dict[str, float] = {}
@@ -127,9 +144,11 @@ def probed(
     argv: list[str],
     judge: Callable[[subprocess.CompletedProcess[str]], None],
     p99_ms: float = LAG_P99_MS,
+    max_key: str = "max_ms",
 ) -> Probed:
     """Run the command under the lag probe up to `RUNS` times, `judge` its results every
-    time, and give the run its times are judged on (or skip, see the module)."""
+    time, and give the run its times are judged on (or skip, see the module). Its worst
+    lag is `max_key`'s: ``max_net_ms`` leaves the collector's pauses out."""
     lag_file = tmp_path / "lag.json"
     stolen = []
     for _ in range(RUNS):
@@ -157,7 +176,7 @@ def probed(
     lag["host_took_ms"] = allowance
     assert lag["samples"] > 100
     assert lag["p99_ms"] <= p99_ms + allowance, json.dumps(lag)
-    assert lag["max_ms"] <= LAG_MAX_MS + allowance, json.dumps(lag)
+    assert lag[max_key] <= LAG_MAX_MS + allowance, json.dumps(lag)
     return Probed(proc.stdout, lag, allowance)
 
 
@@ -253,4 +272,29 @@ def test_a_documents_links_are_timed_as_a_lists_urls(tmp_path: Path, fast: Serve
     assert all(row["ok"] for row in rows)
     prefix = len(fast.url(""))
     over = sorted(row["elapsed_ms"] - TOOK[row["url"][prefix:]] for row in rows)
+    assert over[len(over) * 9 // 10] <= SLACK_MS + run.allowance, over[-10:]
+
+
+def test_a_crawls_long_pages_do_not_hold_the_loop(tmp_path: Path, fast: Served) -> None:
+    """A page's 8,000 links are turned into targets, and the worker's answer with them
+    rebuilt, half a millisecond at a time: in one go, each page held the loop 60-75 ms
+    while the other's links were in flight. (The crawl keeps 30,000 objects alive, and
+    the collector's young collections of them pause the loop 15-25 ms on this machine:
+    not what this test is about, so its worst lag leaves them out.)"""
+
+    def judge(proc: subprocess.CompletedProcess[str]) -> None:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert len(proc.stdout.splitlines()) == 3 + 2 * SITE_LINKS  # the start page, its 2 links
+
+    argv = [*ARGS, "jsonl", "--recursive", fast.url("/site/")]
+    run = probed(tmp_path, argv, judge, max_key="max_net_ms")
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert all(row["ok"] for row in rows)
+    prefix = len(fast.url(""))
+    over = sorted(  # a link's url is as written; where it was asked, its final_url
+        row["elapsed_ms"] - TOOK[row["final_url"][prefix:]]
+        for row in rows
+        if row["url"].startswith("/fast/")
+    )
+    assert len(over) == 2 * SITE_LINKS
     assert over[len(over) * 9 // 10] <= SLACK_MS + run.allowance, over[-10:]

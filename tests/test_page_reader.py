@@ -275,3 +275,30 @@ async def test_a_crawl_gives_the_same_rows_with_its_pages_read_apart(served: Ser
     assert crawler._reader.pages_read == 0
     assert apart == here
     assert sum(apart.values()) > 1_000, "every link of the site"
+
+
+async def test_a_long_pages_answer_comes_in_frames_rebuilt_a_slice_at_a_time() -> None:
+    from urlcheck.crawl import worker
+
+    count = worker.LINKS_PER_FRAME * 40 + 7
+    body = b"".join(b"<a href='/p/%d.html'>%d</a>\n" % (n, n) for n in range(count))
+    page = expected(body, "text/html", True)
+    frames = worker.answer_frames(page)
+    assert len(frames) == 41, "its first links, then the rest 500 at a time"
+    async with ready_reader() as reader:
+        # All of it at once, as one read of the pipe could bring: one slice of it is
+        # taken now, the rest in the loop's later turns, with reading paused meanwhile.
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        reader._waiting.append(waiter)
+        answers_of(reader).data_received(b"".join(frames))
+        assert not waiter.done()
+        assert reader._long is not None
+        assert (await waiter) == page
+        assert reader._long is None
+        pages = await read_all(reader)  # what comes after it is read as before
+        assert reader.pages_read == 1 + len(BODIES)
+        from_worker = await reader.read(Fetched(body, "text/html", URL, True, True, True))
+        assert reader.pages_read == 2 + len(BODIES), "the worker's own frames, the same"
+    assert pages == [expected(b, kind, anchors) for b, kind, anchors in BODIES]
+    assert from_worker == page
+    assert len(from_worker.links) == count

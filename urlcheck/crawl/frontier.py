@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from ..bodies import Fetched, read_in_thread
 from ..models import CheckResult, ErrorKind, Target
+from ..streams import Slice
 from ..urls import line_id, mask_link, mask_url, normalize_url, origin_of, parse_url
 from .arguments import COMMAND_LINE
 
@@ -108,8 +109,13 @@ class Crawler:
     """Where a ``--recursive`` run's pages are read (see `attach`)."""
 
     def __post_init__(self) -> None:
+        # Now, not on the loop, where the first pages' checks are timed meanwhile.
+        from . import robots  # noqa: F401
+
         if self.settings.recursive:
-            import protego  # noqa: F401 - now, not on the loop that times the checks
+            import protego  # noqa: F401
+
+            from . import readers  # noqa: F401
 
     @property
     def wants_anchors(self) -> bool:
@@ -219,10 +225,14 @@ class Crawler:
             # A sitemap index lists sitemaps, read at its own depth; any other page's
             # links are one deeper.
             index = page.kind == "sitemapindex"
+            share = Slice()  # a sitemap's 50,000 links are 250 ms of Python: not in one go
             for link in page.links:
                 item = await self._link(link, where, depth if index else depth + 1, index)
                 if item is not None:
                     self._links.append(item)
+                if share.over():
+                    self._found.set()  # what is taken so far goes out meanwhile
+                    await share.next()
         finally:
             self._reads += 1
             self._pending[depth] -= 1

@@ -5,9 +5,11 @@ takes the GIL from the loop that times the checks.
 One worker, started when a ``--recursive`` run attaches, before any check is in flight,
 and spoken to on the loop (no thread): a body goes out, what it held comes back as plain
 tuples, in order, rebuilt into a `pages.Page` here (a pickled `Page` costs 0.1 ms a page to
-pickle and unpickle, its tuples an eighth of that). Until the worker says it is ready (its
-imports take about 0.1 s), on a machine with one core, and once it is gone or garbled, a
-page is read in a thread as before (`bodies`): nothing waits for it and no page is lost.
+pickle and unpickle, its tuples an eighth of that), half a millisecond at a time: a page of
+20,000 links takes 35 ms to rebuild, which no check in flight may wait for. Until the
+worker says it is ready (its imports take about 0.1 s), on a machine with one core, and
+once it is gone or garbled, a page is read in a thread as before (`bodies`): nothing waits
+for it and no page is lost.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from ..fragments import Anchors, Dialect
 from ..frames import LENGTH, frame
 from ..pages import Page, PageLink
 from ..processes import cores, worker_command
-from .worker import READY, Answer
+from ..streams import Slice
+from .worker import READY, Answer, Links
 
 EXIT_GRACE_S = 0.5
 """How long a worker whose input ended has to exit before it is killed."""
@@ -37,38 +40,66 @@ ANSWER_MAX = 1 << 28
 
 
 class _Answers(asyncio.Protocol):
-    """The worker's output, read on the loop: each frame answers the oldest page sent."""
+    """The worker's output, read on the loop: its frames answer the oldest page sent.
+
+    They are taken a `Slice` at a time: when whole frames are left after one, reading
+    pauses and the rest are taken in the loop's next turn."""
 
     def __init__(self, reader: PageReader) -> None:
         self._reader = reader
         self._buffer = bytearray()
-        self._transport: asyncio.BaseTransport | None = None
+        self._transport: asyncio.ReadTransport | None = None
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport
+        self._transport = cast(asyncio.ReadTransport, transport)
 
     def data_received(self, data: bytes) -> None:
-        try:
-            self._take(data)
-        except Exception:  # garbled, or more answers than pages: done with this worker
-            assert self._transport is not None
-            self._transport.close()  # connection_lost follows: the rest read in threads
+        self._buffer += data
+        if not self._paused:  # else the turn already planned takes this too
+            self._drain()
 
-    def _take(self, data: bytes) -> None:
+    def _drain(self) -> None:
+        transport = self._transport
+        assert transport is not None
+        if transport.is_closing():  # closed meanwhile: what it had not answered is threads'
+            return
+        try:
+            done = self._take()
+        except Exception:  # garbled, or more answers than pages: done with this worker
+            transport.close()  # connection_lost follows: the rest read in threads
+            return
+        if done:
+            if self._paused:
+                self._paused = False
+                transport.resume_reading()
+            return
+        if not self._paused:
+            self._paused = True
+            transport.pause_reading()
+        asyncio.get_running_loop().call_soon(self._drain)
+
+    def _take(self) -> bool:
+        """Take the whole frames buffered, for one slice: whether that was all of them."""
         buffer = self._buffer
-        buffer += data
         start = 0
-        while len(buffer) - start >= LENGTH.size:
-            size = LENGTH.unpack_from(buffer, start)[0]
-            if size > ANSWER_MAX:
-                raise ValueError(f"a frame of {size} bytes")
-            end = start + LENGTH.size + size
-            if len(buffer) < end:
-                break
-            message = pickle.loads(memoryview(buffer)[start + LENGTH.size : end])
-            start = end
-            self._reader.take_answer(message)
-        del buffer[:start]
+        share = Slice()
+        try:
+            while len(buffer) - start >= LENGTH.size:
+                size = LENGTH.unpack_from(buffer, start)[0]
+                if size > ANSWER_MAX:
+                    raise ValueError(f"a frame of {size} bytes")
+                end = start + LENGTH.size + size
+                if len(buffer) < end:
+                    break
+                message = pickle.loads(memoryview(buffer)[start + LENGTH.size : end])
+                start = end
+                self._reader.take_answer(message)
+                if share.over():
+                    return False
+            return True
+        finally:
+            del buffer[:start]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._reader.gone()
@@ -103,6 +134,8 @@ class PageReader:
         self._receive: asyncio.ReadTransport | None = None
         self._requests: _Requests | None = None
         self._waiting: deque[asyncio.Future[Page | None]] = deque()
+        self._long: tuple[Page, int, asyncio.Future[Page | None]] | None = None
+        """A page whose further links are coming: the frames still to come, its waiter."""
         self._ready = False
         self._settled = asyncio.Event()
         """Set once the worker said it is ready, or is gone."""
@@ -155,20 +188,42 @@ class PageReader:
         return await read_in_thread(fetched)
 
     def take_answer(self, message: object) -> None:
-        """The worker's next message: ready, or what the oldest page sent held."""
+        """The worker's next message: ready, what the oldest page sent held, or more of a
+        long page's links (`worker.answer_frames`).
+
+        An answer that cannot be read leaves its page to a thread, and raises: the frames
+        after it cannot be told apart, so the worker is done with (see `_Answers`)."""
+        if self._long is not None:
+            page, more, waiter = self._long
+            self._long = None
+            try:
+                page.links.extend(PageLink(*link) for link in cast(Links, message))
+            except BaseException:
+                _settle(waiter, None)
+                raise
+            self._answered(page, more - 1, waiter)
+            return
         if message == READY:
             self._ready = True
             self._settled.set()
             return
         waiter = self._waiting.popleft()  # IndexError: an answer to no page (see _Answers)
-        page = None
+        if message is None:  # the worker could not read it: a thread will, and say why
+            _settle(waiter, None)
+            return
         try:
-            if message is not None:
-                page = _page(cast(Answer, message))
-                self.pages_read += 1
-        finally:  # an answer that cannot be read leaves its page to a thread, and ends here
-            if not waiter.done():  # its check was cancelled
-                waiter.set_result(page)
+            page, more = _page(cast(Answer, message))
+        except BaseException:
+            _settle(waiter, None)
+            raise
+        self._answered(page, more, waiter)
+
+    def _answered(self, page: Page, more: int, waiter: asyncio.Future[Page | None]) -> None:
+        if more > 0:
+            self._long = (page, more, waiter)
+            return
+        self.pages_read += 1
+        _settle(waiter, page)
 
     async def ready(self) -> bool:
         """Wait until the worker has said it is ready, or is gone: whether it is there."""
@@ -180,6 +235,9 @@ class PageReader:
         """The worker's output ended: what it had not answered is read in threads."""
         self._ready = False
         self._settled.set()
+        if self._long is not None:
+            _settle(self._long[2], None)
+            self._long = None
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
@@ -215,11 +273,20 @@ class PageReader:
             self.gone()
 
 
-def _page(answer: Answer) -> Page:
-    kind, anchors, links, error = answer
-    return Page(
+def _page(answer: Answer) -> tuple[Page, int]:
+    """The page an answer begins, and how many frames of its links are still to come."""
+    kind, anchors, links, error, more = answer
+    page = Page(
         kind,  # type: ignore[arg-type]  # the worker sends a Page's own kind
         None if anchors is None else Anchors(anchors[0], Dialect(anchors[1]), anchors[2]),
         [PageLink(*link) for link in links],
         error,
     )
+    if not isinstance(more, int) or more < 0:
+        raise ValueError(f"{more!r} frames to come")
+    return page, more
+
+
+def _settle(waiter: asyncio.Future[Page | None], page: Page | None) -> None:
+    if not waiter.done():  # its check was cancelled
+        waiter.set_result(page)

@@ -1,6 +1,7 @@
 """The worker process that reads a crawl's pages (``python -m urlcheck.crawl.worker``),
 started by `readers.PageReader`: a body comes in on its standard input, what it held goes
-out on its standard output as plain tuples (`Answer`), in order (`frames`). It imports
+out on its standard output as plain tuples (`Answer`), in order (`frames`), a long page's
+links over several frames (`LINKS_PER_FRAME`). It imports
 only what reading a page needs, not the checker: it is ready sooner, and fewer of a
 crawl's first pages are read in the parent's threads.
 """
@@ -19,21 +20,35 @@ if TYPE_CHECKING:
 
 READY = "ready"
 """The worker's first message: its imports are done."""
-Answer = tuple[str, tuple[frozenset[str], str, bool] | None, list[tuple[Any, ...]], str | None]
-"""A `Page` as tuples: kind, anchors (names, dialect, complete), links, error."""
+LINKS_PER_FRAME = 500
+"""A page's links in one frame at most: the parent rebuilds a frame in one go on the loop
+that times the checks (2 µs a link), and a sitemap may hold 50,000."""
+Links = list[tuple[Any, ...]]
+"""`PageLink`s as tuples."""
+Answer = tuple[str, tuple[frozenset[str], str, bool] | None, Links, str | None, int]
+"""A `Page` as tuples: kind, anchors (names, dialect, complete), its first links, error,
+and how many frames of further links (`Links`) follow."""
 
 
-def _answer(page: Page) -> Answer:
+def answer_frames(page: Page) -> list[bytes]:
+    """The frames that answer with `page`: its `Answer`, then the rest of its links."""
     anchors = page.anchors
-    return (
+    links = [
+        (ln.written, ln.line, ln.column, ln.url, ln.fragment, ln.scheme, ln.normalized)
+        for ln in page.links
+    ]
+    more = [
+        links[at : at + LINKS_PER_FRAME]
+        for at in range(LINKS_PER_FRAME, len(links), LINKS_PER_FRAME)
+    ]
+    answer: Answer = (
         page.kind,
         None if anchors is None else (anchors.names, anchors.dialect.value, anchors.complete),
-        [
-            (ln.written, ln.line, ln.column, ln.url, ln.fragment, ln.scheme, ln.normalized)
-            for ln in page.links
-        ],
+        links[:LINKS_PER_FRAME],
         page.error,
+        len(more),
     )
+    return [frame(answer), *map(frame, more)]
 
 
 def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
@@ -43,10 +58,10 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     stdout.flush()
     while (message := read_frame(stdin)) is not None:
         try:
-            answer: Answer | None = _answer(read_here(Fetched(*message)))
+            frames = answer_frames(read_here(Fetched(*message)))
         except Exception:  # the parent reads this one itself, and meets the error there
-            answer = None
-        stdout.write(frame(answer))
+            frames = [frame(None)]
+        stdout.writelines(frames)
         stdout.flush()
 
 
