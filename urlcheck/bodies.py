@@ -5,7 +5,6 @@ checks, since parsing a long page takes milliseconds. By default in a thread
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -40,4 +39,6 @@ def read_here(fetched: Fetched) -> Page:
 
 async def read_in_thread(fetched: Fetched) -> Page:
     """What a fetched body held, read in a thread."""
+    import asyncio  # loaded already where a loop runs; the page worker needs none of it
+
     return await asyncio.to_thread(read_here, fetched)

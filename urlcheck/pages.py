@@ -87,7 +87,7 @@ def read_page(
     """Read a body fetched from `url` (the final URL, after redirects): its anchors unless
     not `anchors` (no link asks for a fragment: a crawl without ``--fragments``), and its
     links when `links` (a sitemap's ``<loc>``s are its links)."""
-    from .http.body import decode_text
+    from .decoding import decode_text
 
     media = media_type(content_type)
     if media in HTML_TYPES:

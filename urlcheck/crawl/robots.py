@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from ..http.body import decode_text
+from ..decoding import decode_text
 from ..urls import NORMALIZED_CACHE_LENGTH
 
 if TYPE_CHECKING:

@@ -20,11 +20,11 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..decoding import decode_text
 from ..models import Attempt, ErrorKind, Target
 from ..options import CheckOptions
 from ..urls import parse_url
 from . import failures
-from .body import decode_text
 from .certs import CertProbe, days_until
 from .config import (
     body_limit,
