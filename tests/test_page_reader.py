@@ -293,8 +293,13 @@ async def test_a_long_pages_answer_comes_in_frames_rebuilt_a_slice_at_a_time() -
         answers_of(reader).data_received(b"".join(frames))
         assert not waiter.done()
         assert reader._long is not None
+        assert reader._receive is not None
+        assert not reader._receive.is_reading()
         assert (await waiter) == page
         assert reader._long is None
+        for _ in range(3):  # reading resumes in the turn after the last frame is taken
+            await asyncio.sleep(0)
+        assert reader._receive.is_reading()
         pages = await read_all(reader)  # what comes after it is read as before
         assert reader.pages_read == 1 + len(BODIES)
         from_worker = await reader.read(Fetched(body, "text/html", URL, True, True, True))

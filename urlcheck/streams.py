@@ -40,7 +40,7 @@ class Slice:
 
     async def next(self) -> None:
         await asyncio.sleep(0)  # the loop's turn: the answers waiting are timed now
-        self.ends = time.perf_counter() + SLICE_S
+        self.restart()
 
 
 @dataclass

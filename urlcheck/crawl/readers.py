@@ -239,9 +239,7 @@ class PageReader:
             _settle(self._long[2], None)
             self._long = None
         while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+            _settle(self._waiting.popleft(), None)
 
     async def close(self) -> None:
         """End the worker's input and give it `EXIT_GRACE_S` to exit (none if it never
