@@ -1,9 +1,9 @@
 """The worker process that reads a crawl's pages (``python -m urlcheck.crawl.worker``),
 started by `readers.PageReader`: a body comes in on its standard input, what it held goes
 out on its standard output as plain tuples (`Answer`), in order (`frames`), a long page's
-links over several frames (`LINKS_PER_FRAME`). It imports
-only what reading a page needs, not the checker: it is ready sooner, and fewer of a
-crawl's first pages are read in the parent's threads.
+links over several frames (`LINKS_PER_FRAME`). It imports only what reading a page needs,
+not the checker: it is ready sooner, and fewer of a crawl's first pages are read in the
+parent's threads.
 """
 
 from __future__ import annotations
