@@ -168,7 +168,19 @@ async def test_a_long_body_goes_through_the_pipe_and_the_longest_to_a_thread() -
     assert pages[2] == expected(longest, "text/html", True)
 
 
-async def test_an_answer_that_cannot_be_read_leaves_its_page_to_a_thread() -> None:
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ("html", None, [], None),  # a field short
+        ("html", None, [("too", "few")], None, 0),  # a link of the wrong shape
+        ("html", None, [], None, True),  # a count of frames that is not one
+        ("html", None, [], None, -1),
+    ],
+    ids=["short", "bad-link", "bool-count", "negative-count"],
+)
+async def test_an_answer_that_cannot_be_read_leaves_its_page_to_a_thread(
+    answer: tuple[Any, ...],
+) -> None:
     async with ready_reader() as reader:
         protocol = answers_of(reader)
         # A page in flight, answered by a frame of the wrong shape before the worker's
@@ -178,7 +190,7 @@ async def test_an_answer_that_cannot_be_read_leaves_its_page_to_a_thread() -> No
         reader._waiting.appendleft(waiter)
         from urlcheck.frames import frame
 
-        protocol.data_received(frame(("html", None, [("too", "few")], None)))
+        protocol.data_received(frame(answer))
         assert waiter.done()
         assert waiter.result() is None
         pages = await read_all(reader)

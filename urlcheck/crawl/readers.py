@@ -274,14 +274,14 @@ class PageReader:
 def _page(answer: Answer) -> tuple[Page, int]:
     """The page an answer begins, and how many frames of its links are still to come."""
     kind, anchors, links, error, more = answer
+    if type(more) is not int or more < 0:  # not bool, whose True would count as one frame
+        raise ValueError(f"{more!r} frames to come")
     page = Page(
         kind,  # type: ignore[arg-type]  # the worker sends a Page's own kind
         None if anchors is None else Anchors(anchors[0], Dialect(anchors[1]), anchors[2]),
         [PageLink(*link) for link in links],
         error,
     )
-    if not isinstance(more, int) or more < 0:
-        raise ValueError(f"{more!r} frames to come")
     return page, more
 
 
