@@ -319,3 +319,20 @@ async def test_a_long_pages_answer_comes_in_frames_rebuilt_a_slice_at_a_time() -
     assert pages == [expected(b, kind, anchors) for b, kind, anchors in BODIES]
     assert from_worker == page
     assert len(from_worker.links) == count
+
+
+def test_a_links_normal_spelling_travels_as_its_url_when_they_are_the_same() -> None:
+    from urlcheck.crawl.readers import _page
+    from urlcheck.crawl.worker import answer_frames
+    from urlcheck.frames import LENGTH, unframe
+
+    body = b'<a href="/a/b">normal</a><a href="HTTP://Other.Example:80/x/../y">not</a>'
+    page = read_page(body, "text/html", "http://127.0.0.1:8/", complete=True, anchors=False)
+    normal, other = page.links
+    assert normal.normalized is normal.url  # one string, not two equal ones
+    assert other.normalized == "http://other.example/y" != other.url
+    (answer,) = answer_frames(page)
+    rebuilt, more = _page(unframe(answer[LENGTH.size :]))
+    assert more == 0
+    assert rebuilt.links == page.links
+    assert rebuilt.links[0].normalized is rebuilt.links[0].url  # pickled once

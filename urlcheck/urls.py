@@ -184,8 +184,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def normalize_url(url: str) -> str:
     """The one spelling of an http(s) URL a crawl knows a page by (see `_normalized`);
     remembered, for a crawl's pages link to the same pages again and again, unless long
-    (a hostile page's unique kilobyte links would only fill the cache)."""
-    return _normalized(url) if len(url) <= NORMALIZED_CACHE_LENGTH else _normalized.__wrapped__(url)
+    (a hostile page's unique kilobyte links would only fill the cache). A URL already in
+    that spelling comes back as the same object: a page's links then pickle (and are kept)
+    as one string each, not two."""
+    normal = (
+        _normalized(url) if len(url) <= NORMALIZED_CACHE_LENGTH else _normalized.__wrapped__(url)
+    )
+    return url if normal == url else normal
 
 
 NORMALIZED_CACHE_LENGTH = 2048
