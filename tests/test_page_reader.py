@@ -173,7 +173,7 @@ async def test_a_long_body_goes_through_the_pipe_and_the_longest_to_a_thread() -
     [
         ("html", None, [], None),  # a field short
         ("html", None, [("too", "few")], None, 0),  # a link of the wrong shape
-        ("html", None, [], None, True),  # a count of frames that is not one
+        ("html", None, [], None, True),  # a bool for the count of frames
         ("html", None, [], None, -1),
     ],
     ids=["short", "bad-link", "bool-count", "negative-count"],
