@@ -45,23 +45,29 @@ def _collected(phase: str, info: dict[str, Any]) -> None:
 
 def _sample(loop: asyncio.AbstractEventLoop) -> None:
     lags: list[float] = []
-    worst: list[tuple[float, float]] = []
-    """(lag ms, ms since the loop started) of the longest lags."""
+    worst: list[tuple[float, float, float]] = []
+    """(lag ms, ms since the loop started, ms of CPU the loop's thread had in the gap) of
+    the longest lags: a gap the thread did not run in was spent waiting for a core or for
+    the GIL, not in a callback."""
     net: list[float] = []
     """Each lag less the collections that ran inside it."""
     _loops.append((lags, worst, net))
     began = loop.time()
     collected = [_collections["total_s"]]
+    ran = [time.thread_time()]
 
     def tick(expected: float) -> None:
         now = loop.time()
         lag = max(0.0, now - expected) * 1000
+        cpu = time.thread_time()
+        ran_ms = (cpu - ran[0]) * 1000
+        ran[0] = cpu
         lags.append(lag)
         total = _collections["total_s"]
         net.append(max(0.0, lag - (total - collected[0]) * 1000))
         collected[0] = total
         if len(worst) < WORST_KEPT or lag > worst[-1][0]:
-            worst.append((lag, (expected - began) * 1000))
+            worst.append((lag, (expected - began) * 1000, ran_ms))
             worst.sort(reverse=True)
             del worst[WORST_KEPT:]
         loop.call_at(now + INTERVAL, tick, now + INTERVAL)
@@ -90,7 +96,9 @@ def _install() -> None:
 
 
 def summary(
-    lags: list[float], worst: list[tuple[float, float]], net: list[float] | None = None
+    lags: list[float],
+    worst: list[tuple[float, float, float]],
+    net: list[float] | None = None,
 ) -> dict[str, Any]:
     """p50, p99 and max of the lags (ms), how many there are, and when the worst came; the
     worst lag without the collector's pauses, and the longest pause."""
@@ -103,7 +111,7 @@ def summary(
         "p50_ms": ordered[len(ordered) // 2],
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
         "max_ms": ordered[-1],
-        "worst": [{"lag_ms": lag, "at_ms": at} for lag, at in worst],
+        "worst": [{"lag_ms": lag, "at_ms": at, "ran_ms": ran} for lag, at, ran in worst],
         **pauses,
     }
 
