@@ -7,7 +7,9 @@ seconds the sampler asks to run again and notes how late it ran. A late callback
 blocked loop: an import, a render, a file or database read, anything that holds the loop
 while checks are in flight and so adds to their measured times. At exit the lags of the
 loop that ran the checks go to OUT.json: p50, p99, max and the number of samples, in ms,
-and the worst few with when they came (ms after the loop started), to find what blocked it.
+and the worst few with when they came (ms after the loop started) and how much CPU the loop's
+thread had in each (``ran_ms``: far less than the lag is a wait for a core or the GIL), to
+find what blocked it.
 The garbage collector's pauses are noted too (`gc.callbacks`): ``max_net_ms`` is the worst
 lag with the collections that ran inside it taken out, ``gc_max_ms`` the longest of them.
 
