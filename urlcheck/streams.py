@@ -75,6 +75,9 @@ class _Handoff(Generic[_T]):
                     return
                 self.ready.append(item)
                 if self.waiting:
+                    # Once: until the loop runs, it is still `waiting`, and each item read
+                    # meanwhile would send it another wake-up (one a line, on a busy loop).
+                    self.waiting = False
                     self._wake_loop()
         except BaseException as exc:  # handed to the loop, which re-raises it
             self.error = exc
