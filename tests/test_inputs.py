@@ -10,6 +10,7 @@ import pytest
 from urlcheck.errors import InputError
 from urlcheck.inputs import (
     MAX_LINE_BYTES,
+    LineParser,
     iter_stream,
     open_source,
     parse_line,
@@ -156,6 +157,37 @@ def test_open_sources_keeps_going_past_a_bad_file(tmp_path: Path) -> None:
 def test_stdin_source_reads_the_given_stream() -> None:
     reader = open_sources(["-"], io.BytesIO(b"http://a.test/\n"))
     assert [(t.url, t.source) for t in reader] == [("http://a.test/", "<stdin>")]
+
+
+REPEATED_LINES = [
+    "http://a.test/x",
+    "https://user:secret@b.test/ status=200 max-ms=800",
+    "http://[::1",  # not a URL: its problem names its own line
+    "http://c.test/ status=banana",
+    "  http://a.test/x  ",
+]
+
+
+@pytest.mark.parametrize("remember", [True, False])
+def test_a_repeated_line_parses_as_if_it_were_the_first(remember: bool) -> None:
+    """Each line of a list that repeats others gives what parsing it alone gives: its own
+    file and number, its URL masked, its expectations, its problem naming it."""
+    parser = LineParser((lambda target: True) if remember else None)
+    for number, text in enumerate(REPEATED_LINES * 3, start=1):
+        source = "a.txt" if number % 2 else "b.txt"
+        got = parser.parse(text, source, number)
+        want = parse_line(text, source=source, line=number)
+        assert got == want
+        assert got is not None
+        assert got.parsed == want.parsed
+    first = parser.parse(REPEATED_LINES[1], "c.txt", 98)
+    repeat = parser.parse(REPEATED_LINES[1], "c.txt", 99)
+    assert first is not None
+    assert repeat is not None
+    assert (repeat.source, repeat.line) == ("c.txt", 99)
+    # remembered, a repeat is the first line's parse moved, not parsed again
+    assert (repeat.expect is first.expect) is remember
+    assert parser.parse("# a comment", "c.txt", 100) is None
 
 
 def test_read_targets_from_strings() -> None:

@@ -23,7 +23,7 @@ from .bodies import Fetched, ReadBody, read_in_thread
 from .dedup import Duplicates
 from .http import CheckClock, Client
 from .http.config import BODY_LIMIT
-from .inputs import RawLine, TargetReader, parse_line, to_target
+from .inputs import LineParser, RawLine, TargetReader, to_target
 from .models import UNVERIFIED_KINDS, Attempt, CheckResult, ErrorKind, Fetch, StatusRanges, Target
 from .options import CheckOptions
 from .schedule import LOOKAHEAD_PER_WORKER, HostQueue
@@ -332,13 +332,14 @@ async def check_urls(
 
     async def take(items: AsyncIterator[Target | str | CheckResult | Decided | RawLine]) -> None:
         share = Slice()
+        lines = LineParser(may_repeat)
         async for item in items:
             # A line is parsed here, a link's URL in todo.put: Python on the loop, so every
             # item counts against the slice, a document's links as a list's lines.
             if share.over():
                 await share.next()
             if isinstance(item, tuple):  # a URL line, parsed here (see TargetReader.unparsed)
-                parsed = parse_line(item[0], source=item[1], line=item[2])
+                parsed = lines.parse(*item)
                 if parsed is None:
                     continue
                 item = parsed

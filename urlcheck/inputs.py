@@ -73,6 +73,32 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
     return Target(url=url, display=display, source=source, line=line, expect=expect, parsed=parsed)
 
 
+class LineParser:
+    """`parse_line` for a list's lines, which parses a line that repeats one already parsed
+    only once: a repeat is the first one's target at its own place (`Target.at`), without
+    parsing and masking the URL again. Only lines `may_repeat` names are remembered (see
+    `scan.scan_sources`), so memory stays flat on long lists of distinct URLs; without it,
+    none are."""
+
+    __slots__ = ("_may_repeat", "_parsed")
+
+    def __init__(self, may_repeat: Callable[[Target], bool] | None) -> None:
+        self._may_repeat = may_repeat
+        self._parsed: dict[str, Target] = {}
+
+    def parse(self, text: str, source: str, line: int) -> Target | None:
+        """What `parse_line(text, source=source, line=line)` gives."""
+        known = self._parsed.get(text)
+        if known is not None:
+            return known.at(source, line)
+        target = parse_line(text, source=source, line=line)
+        may_repeat = self._may_repeat
+        # A problem names the line it is on: such a target is not one to move.
+        if target is not None and target.problem is None and may_repeat and may_repeat(target):
+            self._parsed[text] = target
+        return target
+
+
 def to_target(item: Target | str, *, source: str = STDIN, line: int = 0) -> Target:
     """A target as given, or one from a URL string (a caller's list in memory), password
     masked for display; an empty string is a line that cannot be checked."""

@@ -137,6 +137,15 @@ class Target:
         values[_TARGET_PARSED] = parsed
         return Target(*values)
 
+    def at(self, source: str, line: int) -> Target:
+        """This target for another line of a list that gives the same text (made from the
+        values in order, as `with_parsed`); not for one with a `problem`, which names its
+        line."""
+        values = list(_target_values(self))
+        values[_TARGET_SOURCE] = source
+        values[_TARGET_LINE] = line
+        return Target(*values)
+
     @property
     def key(self) -> object:
         """Lines with equal keys are checked once: the same URL with the same expectations.
@@ -279,6 +288,8 @@ _result_values = operator.attrgetter(*CheckResult.FIELDS)
 _TARGET_FIELDS = tuple(f.name for f in fields(Target))
 _target_values = operator.attrgetter(*_TARGET_FIELDS)
 _TARGET_PARSED = _TARGET_FIELDS.index("parsed")
+_TARGET_SOURCE = _TARGET_FIELDS.index("source")
+_TARGET_LINE = _TARGET_FIELDS.index("line")
 _LINE_FIELDS = tuple(
     CheckResult.FIELDS.index(name) for name in ("url", "line", "file", "id", "column")
 )
