@@ -171,7 +171,8 @@ REPEATED_LINES = [
 @pytest.mark.parametrize("remember", [True, False])
 def test_a_repeated_line_parses_as_if_it_were_the_first(remember: bool) -> None:
     """Each line of a list that repeats others gives what parsing it alone gives: its own
-    file and number, its URL masked, its expectations, its problem naming it."""
+    file and number, its URL masked, its expectations, its problem naming it. Only its
+    parsed URL is left out once remembered: the first line's request answers it."""
     parser = LineParser((lambda target: True) if remember else None)
     for number, text in enumerate(REPEATED_LINES * 3, start=1):
         source = "a.txt" if number % 2 else "b.txt"
@@ -179,7 +180,8 @@ def test_a_repeated_line_parses_as_if_it_were_the_first(remember: bool) -> None:
         want = parse_line(text, source=source, line=number)
         assert got == want
         assert got is not None
-        assert got.parsed == want.parsed
+        again = remember and number > len(REPEATED_LINES) and got.problem is None
+        assert got.parsed == (None if again else want.parsed)  # (parsed is not in ==)
     first = parser.parse(REPEATED_LINES[1], "c.txt", 98)
     repeat = parser.parse(REPEATED_LINES[1], "c.txt", 99)
     assert first is not None

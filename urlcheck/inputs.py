@@ -76,9 +76,10 @@ def parse_line(text: str, *, source: str = STDIN, line: int = 0) -> Target | Non
 class LineParser:
     """`parse_line` for a list's lines, which parses a line that repeats one already parsed
     only once: a repeat is the first one's target at its own place (`Target.at`), without
-    parsing and masking the URL again. Only lines `may_repeat` names are remembered (see
-    `scan.scan_sources`), so memory stays flat on long lists of distinct URLs; without it,
-    none are."""
+    parsing and masking the URL again, and without its `parsed` URL, which only a request
+    needs: the first line's check answers it (`dedup.Duplicates`). Only lines `may_repeat`
+    names are remembered (see `scan.scan_sources`), about 200 bytes each, and none
+    without it."""
 
     __slots__ = ("_may_repeat", "_parsed")
 
@@ -95,7 +96,7 @@ class LineParser:
         may_repeat = self._may_repeat
         # A problem names the line it is on: such a target is not one to move.
         if target is not None and target.problem is None and may_repeat and may_repeat(target):
-            self._parsed[text] = target
+            self._parsed[text] = target.with_parsed(None)  # (a yarl URL is ~750 bytes)
         return target
 
 

@@ -130,7 +130,7 @@ class Target:
     """A web page (or sitemap) whose links are wanted, and its depth in the crawl (0: named
     on the command line): it is fetched with GET and its body read (`crawl`)."""
 
-    def with_parsed(self, parsed: URL) -> Target:
+    def with_parsed(self, parsed: URL | None) -> Target:
         """This target with its URL as parsed (made from the values in order, not with
         `dataclasses.replace`, which looks the fields up on every call)."""
         values = list(_target_values(self))
