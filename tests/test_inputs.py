@@ -253,6 +253,31 @@ def test_scan_counts_url_lines_finds_repeats_and_rewinds(tmp_path: Path) -> None
     assert [scan.may_repeat(t) for t in targets] == [True, False, True, False, False]
 
 
+def test_scan_leaves_out_what_the_reader_leaves_out(tmp_path: Path) -> None:
+    """--exclude: the first pass counts the lines the run will check (the progress bar's
+    total, the choice of worker processes), and an https URL left out loads no trust store;
+    a line that cannot be decoded is counted whatever it says, as the reader yields it."""
+    from urlcheck.scan import scan_sources
+
+    path = tmp_path / "urls.txt"
+    path.write_bytes(
+        b"http://a.test/\nhttps://secret.test/\nhttp://skip.test/1\nhttp://skip.test/\xff\n"
+        b"http://b.test/\nhttp://skip.test/2\n"
+    )
+    reader = open_sources([str(path)])
+    reader.keep = lambda url: "skip" not in url and "secret" not in url
+    scan = scan_sources(reader.sources, reader.keep)
+    assert scan is not None
+    targets = list(reader)
+    assert [t.line for t in targets] == [1, 4, 5]
+    assert scan.lines == len(targets)
+    assert not scan.secure
+    unfiltered = open_sources([str(path)])
+    everything = scan_sources(unfiltered.sources)
+    assert everything is not None
+    assert (everything.lines, everything.secure) == (len(list(unfiltered)), True) == (6, True)
+
+
 def test_scan_counts_an_over_long_line_once(tmp_path: Path) -> None:
     from urlcheck.scan import scan_sources
 

@@ -131,8 +131,8 @@ class Target:
     on the command line): it is fetched with GET and its body read (`crawl`)."""
 
     def with_parsed(self, parsed: URL | None) -> Target:
-        """This target with its URL as parsed (made from the values in order, not with
-        `dataclasses.replace`, which looks the fields up on every call)."""
+        """This target with its URL as parsed, or None: without it (made from the values in
+        order, not with `dataclasses.replace`, which looks the fields up on every call)."""
         values = list(_target_values(self))
         values[_TARGET_PARSED] = parsed
         return Target(*values)

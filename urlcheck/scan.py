@@ -4,7 +4,7 @@ run can show a progress bar and keep only the results a later line asks for agai
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -45,8 +45,9 @@ class ListScan:
 
 
 def _url_words(stream: BinaryIO) -> Iterator[str | None]:
-    """The URL of every URL line `iter_lines` would yield, in order (None for an over-long
-    one): the same rules, without building its items."""
+    """The URL of every URL line `iter_lines` would yield, in order (None for one it yields
+    as a failed target: over-long, or not UTF-8): the same rules, without building its
+    items."""
     number = 0
     while raw := stream.readline(inputs.MAX_LINE_BYTES + 1):
         number += 1
@@ -57,18 +58,27 @@ def _url_words(stream: BinaryIO) -> Iterator[str | None]:
             if url_word(inputs.skip_long_line(stream, raw)[1]) is not None:
                 yield None
             continue
-        url = url_word(raw.decode("utf-8", errors="replace"))
+        try:
+            url = url_word(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            if url_word(raw.decode("utf-8", errors="replace")) is not None:
+                yield None
+            continue
         if url is not None:
             yield url
 
 
-def scan_sources(sources: Sequence[Source]) -> ListScan | None:
+def scan_sources(
+    sources: Sequence[Source], keep: Callable[[str], bool] | None = None
+) -> ListScan | None:
     """Count URL lines and find repeated URLs in one cheap pass, then rewind.
 
     It lets the checker keep only the results a later duplicate line will ask for, so memory
     stays flat on long lists. None when a source cannot be read twice (standard input, a
-    pipe): then every result is kept. Lines are read by `iter_lines`, so the count is the
-    number of targets the run will have.
+    pipe): then every result is kept. Lines are read by `iter_lines` and left out by `keep`
+    (``--exclude``, ``--include``) as `inputs.TargetReader` leaves them out, so the count is
+    the number of targets the run will have, and `ListScan.secure` says whether one of those
+    is an https URL.
     """
     streams = [source.stream for source in sources]
     try:
@@ -91,9 +101,12 @@ def scan_sources(sources: Sequence[Source]) -> ListScan | None:
     try:
         for stream, start in zip(streams, starts, strict=True):
             for url in _url_words(stream):
-                lines += 1
                 if url is None:
+                    lines += 1
                     continue  # a line that cannot be checked is never requested
+                if keep is not None and not keep(url):
+                    continue
+                lines += 1
                 if not secure:
                     secure = url[:6].lower() == "https:"
                 key = hash(url)

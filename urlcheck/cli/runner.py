@@ -270,7 +270,7 @@ def _plan(
 
         # A crawl finds its targets as it goes: one process, every result kept.
         return functools.partial(check_urls, crawl=reader.crawl), None
-    scan = None if reader.documents is not None else scan_sources(reader.sources)
+    scan = None if reader.documents is not None else scan_sources(reader.sources, reader.keep)
     checks_here = source is None
     if scan is not None and source is None and (processes > 1 or scan.lines >= SHARD_MIN_LINES):
         from ..shards import check_urls_sharded, prefork, shard_count
