@@ -8,8 +8,10 @@ blocked loop: an import, a render, a file or database read, anything that holds 
 while checks are in flight and so adds to their measured times. At exit the lags of the
 loop that ran the checks go to OUT.json: p50, p99, max and the number of samples, in ms,
 and the worst few with when they came (ms after the loop started) and how much CPU the loop's
-thread had in each (``ran_ms``: far less than the lag is a wait for a core or the GIL), to
-find what blocked it.
+thread had in each (``ran_ms``: far less than the lag is a wait for a core or the GIL) and
+the whole process had (``process_ms``: more than ``ran_ms`` is another of its threads, which
+held the GIL; far less than the lag, the process was not running at all: the cores were
+busy with other processes, its own workers among them), to find what blocked it.
 The garbage collector's pauses are noted too (`gc.callbacks`): ``max_net_ms`` is the worst
 lag with the collections that ran inside it taken out, ``gc_max_ms`` the longest of them.
 
@@ -31,7 +33,10 @@ INTERVAL = 0.001
 
 WORST_KEPT = 10
 
-_loops: list[tuple[list[float], list[tuple[float, float]], list[float]]] = []
+_Worst = tuple[float, float, float, float]
+"""(lag ms, ms since the loop started, ms of CPU the loop's thread had in the gap, ms of CPU
+the whole process had in it)."""
+_loops: list[tuple[list[float], list[_Worst], list[float]]] = []
 _collections = {"began": 0.0, "total_s": 0.0, "max_s": 0.0}
 """The collector's pauses: when the one under way began, their sum and the longest."""
 
@@ -47,29 +52,28 @@ def _collected(phase: str, info: dict[str, Any]) -> None:
 
 def _sample(loop: asyncio.AbstractEventLoop) -> None:
     lags: list[float] = []
-    worst: list[tuple[float, float, float]] = []
-    """(lag ms, ms since the loop started, ms of CPU the loop's thread had in the gap) of
-    the longest lags: a gap the thread did not run in was spent waiting for a core or for
-    the GIL, not in a callback."""
+    worst: list[_Worst] = []
+    """The longest lags (see `_Worst`): a gap the thread did not run in was spent waiting
+    for a core or for the GIL, not in a callback."""
     net: list[float] = []
     """Each lag less the collections that ran inside it."""
     _loops.append((lags, worst, net))
     began = loop.time()
     collected = [_collections["total_s"]]
-    ran = [time.thread_time()]
+    ran = [time.thread_time(), time.process_time()]
 
     def tick(expected: float) -> None:
         now = loop.time()
         lag = max(0.0, now - expected) * 1000
-        cpu = time.thread_time()
-        ran_ms = (cpu - ran[0]) * 1000
-        ran[0] = cpu
+        cpu, process = time.thread_time(), time.process_time()
+        ran_ms, process_ms = (cpu - ran[0]) * 1000, (process - ran[1]) * 1000
+        ran[:] = cpu, process
         lags.append(lag)
         total = _collections["total_s"]
         net.append(max(0.0, lag - (total - collected[0]) * 1000))
         collected[0] = total
         if len(worst) < WORST_KEPT or lag > worst[-1][0]:
-            worst.append((lag, (expected - began) * 1000, ran_ms))
+            worst.append((lag, (expected - began) * 1000, ran_ms, process_ms))
             worst.sort(reverse=True)
             del worst[WORST_KEPT:]
         loop.call_at(now + INTERVAL, tick, now + INTERVAL)
@@ -99,7 +103,7 @@ def _install() -> None:
 
 def summary(
     lags: list[float],
-    worst: list[tuple[float, float, float]],
+    worst: list[_Worst],
     net: list[float] | None = None,
 ) -> dict[str, Any]:
     """p50, p99 and max of the lags (ms), how many there are, and when the worst came; the
@@ -113,7 +117,10 @@ def summary(
         "p50_ms": ordered[len(ordered) // 2],
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
         "max_ms": ordered[-1],
-        "worst": [{"lag_ms": lag, "at_ms": at, "ran_ms": ran} for lag, at, ran in worst],
+        "worst": [
+            {"lag_ms": lag, "at_ms": at, "ran_ms": ran, "process_ms": process}
+            for lag, at, ran, process in worst
+        ],
         **pauses,
     }
 
