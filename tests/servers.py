@@ -63,10 +63,13 @@ class _LoopThread:
         """Cancel what still runs there (a handler that never answers outlives aiohttp's
         shutdown timeout), as `asyncio.run` does, then stop and close the loop: a task left
         pending on a closed loop is "destroyed but pending" at the end of the test run."""
-        self.run(_cancel_the_rest())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
+        try:
+            self.run(_cancel_the_rest())
+        finally:  # (a task that will not end: the loop is stopped all the same)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+            if not self.thread.is_alive():
+                self.loop.close()
 
 
 async def _cancel_the_rest() -> None:

@@ -77,9 +77,10 @@ class LineParser:
     """`parse_line` for a list's lines, which parses a line that repeats one already parsed
     only once: a repeat is the first one's target at its own place (`Target.at`), without
     parsing and masking the URL again, and without its `parsed` URL, which only a request
-    needs: the first line's check answers it (`dedup.Duplicates`). Only lines `may_repeat`
-    names are remembered (see `scan.scan_sources`), about 200 bytes each, and none
-    without it."""
+    needs: the first line's check answers it (`dedup.Duplicates`). Only plain URL lines
+    that `may_repeat` names are remembered (see `scan.scan_sources`), about 300 bytes each
+    with the text, and none without it: a line's expectations may hold a set of statuses
+    (``status=200..299``: 10 kB), and are rare in the long lists this is for."""
 
     __slots__ = ("_may_repeat", "_parsed")
 
@@ -95,7 +96,13 @@ class LineParser:
         target = parse_line(text, source=source, line=line)
         may_repeat = self._may_repeat
         # A problem names the line it is on: such a target is not one to move.
-        if target is not None and target.problem is None and may_repeat and may_repeat(target):
+        if (
+            target is not None
+            and target.problem is None
+            and target.expect is None
+            and may_repeat
+            and may_repeat(target)
+        ):
             self._parsed[text] = target.with_parsed(None)  # (a yarl URL is ~750 bytes)
         return target
 
