@@ -14,9 +14,6 @@ held the GIL; far less than the lag, the process was not running at all: the cor
 busy with other processes, its own workers among them), to find what blocked it.
 The garbage collector's pauses are noted too (`gc.callbacks`): ``max_net_ms`` is the worst
 lag with the collections that ran inside it taken out, ``gc_max_ms`` the longest of them.
-``max_own_ms`` is the worst lag with both those and the CPU the process's other threads had
-in it taken out: what the loop's own callbacks (or a syscall one of them waited in) held it
-for, whatever another thread of the process did meanwhile.
 
 Nothing here touches urlcheck's code: the loop is the one urlcheck makes and runs.
 """
@@ -39,7 +36,7 @@ WORST_KEPT = 10
 _Worst = tuple[float, float, float, float]
 """(lag ms, ms since the loop started, ms of CPU the loop's thread had in the gap, ms of CPU
 the whole process had in it)."""
-_loops: list[tuple[list[float], list[_Worst], list[float], list[float]]] = []
+_loops: list[tuple[list[float], list[_Worst], list[float]]] = []
 _collections = {"began": 0.0, "total_s": 0.0, "max_s": 0.0}
 """The collector's pauses: when the one under way began, their sum and the longest."""
 
@@ -60,9 +57,7 @@ def _sample(loop: asyncio.AbstractEventLoop) -> None:
     for a core or for the GIL, not in a callback."""
     net: list[float] = []
     """Each lag less the collections that ran inside it."""
-    own: list[float] = []
-    """Each lag less those collections and the CPU the process's other threads had in it."""
-    _loops.append((lags, worst, net, own))
+    _loops.append((lags, worst, net))
     began = loop.time()
     collected = [_collections["total_s"]]
     ran = [time.thread_time(), time.process_time()]
@@ -75,10 +70,7 @@ def _sample(loop: asyncio.AbstractEventLoop) -> None:
         ran[:] = cpu, process
         lags.append(lag)
         total = _collections["total_s"]
-        collections_ms = (total - collected[0]) * 1000
-        net.append(max(0.0, lag - collections_ms))
-        others_ms = max(0.0, process_ms - ran_ms)
-        own.append(max(0.0, lag - max(collections_ms, others_ms)))
+        net.append(max(0.0, lag - (total - collected[0]) * 1000))
         collected[0] = total
         if len(worst) < WORST_KEPT or lag > worst[-1][0]:
             worst.append((lag, (expected - began) * 1000, ran_ms, process_ms))
@@ -113,16 +105,11 @@ def summary(
     lags: list[float],
     worst: list[_Worst],
     net: list[float] | None = None,
-    own: list[float] | None = None,
 ) -> dict[str, Any]:
     """p50, p99 and max of the lags (ms), how many there are, and when the worst came; the
     worst lag without the collector's pauses, and the longest pause."""
     ordered = sorted(lags)
-    pauses = {
-        "max_net_ms": max(net or [0.0]),
-        "max_own_ms": max(own or [0.0]),
-        "gc_max_ms": _collections["max_s"] * 1000,
-    }
+    pauses = {"max_net_ms": max(net or [0.0]), "gc_max_ms": _collections["max_s"] * 1000}
     if not ordered:
         return {"samples": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "worst": [], **pauses}
     return {
@@ -144,9 +131,9 @@ def main() -> None:
         sys.exit("usage: python -m tests.lagprobe OUT.json -- [urlcheck arguments]")
 
     def report() -> None:
-        lags, worst, net, own = max(_loops, key=lambda each: len(each[0]), default=([], [], [], []))
+        lags, worst, net = max(_loops, key=lambda each: len(each[0]), default=([], [], []))
         with open(out, "w", encoding="utf-8") as stream:
-            json.dump(summary(lags, worst, net, own), stream)  # the loop that ran the checks
+            json.dump(summary(lags, worst, net), stream)  # the loop that ran the checks
 
     atexit.register(report)
     gc.callbacks.append(_collected)

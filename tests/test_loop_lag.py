@@ -280,17 +280,16 @@ def test_a_crawls_long_pages_do_not_hold_the_loop(tmp_path: Path, fast: Served) 
     rebuilt, half a millisecond at a time: in one go, each page held the loop 60-75 ms
     while the other's links were in flight. (The crawl keeps 30,000 objects alive, and
     the collector's young collections of them pause the loop 15-25 ms on this machine:
-    not what this test is about, so its worst lag leaves them out. So does it leave out the
-    CPU the parent's other threads had in a gap: in the crawl's first 300 ms another of its
-    threads holds the GIL for 10-50 ms now and then, the loop's thread running 0.5 ms of it,
-    at 572607e too; that is a finding of its own, not this test's.)"""
+    not what this test is about, so its worst lag leaves them out. A page fetched while the
+    page worker started was read in a thread, whose import of the page reader held the GIL
+    10-50 ms at a time: the loop's thread ran 0.5 ms of such a gap, the process all of it.)"""
 
     def judge(proc: subprocess.CompletedProcess[str]) -> None:
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert len(proc.stdout.splitlines()) == 3 + 2 * SITE_LINKS  # the start page, its 2 links
 
     argv = [*ARGS, "jsonl", "--recursive", fast.url("/site/")]
-    run = probed(tmp_path, argv, judge, max_key="max_own_ms")
+    run = probed(tmp_path, argv, judge, max_key="max_net_ms")
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert all(row["ok"] for row in rows)
     prefix = len(fast.url(""))

@@ -115,6 +115,20 @@ async def test_the_worker_reads_each_body_as_read_page_does() -> None:
     assert pages[5].error is not None
 
 
+async def test_pages_fetched_while_the_worker_starts_wait_for_it() -> None:
+    """Read in a thread, a crawl's first pages would import the page reader there, holding
+    the GIL the checks' loop needs for 10-60 ms at a time: they wait for the worker."""
+    two_cores()
+    reader = PageReader()
+    await reader.start()
+    try:
+        pages = await read_all(reader)  # asked at once: the worker is not ready yet
+        assert reader.pages_read == len(BODIES), "every body was read by the worker"
+    finally:
+        await reader.close()
+    assert pages == [expected(body, kind, anchors) for body, kind, anchors in BODIES]
+
+
 async def test_no_worker_is_left_behind_when_it_closes() -> None:
     two_cores()
     reader = PageReader()

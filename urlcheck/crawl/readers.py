@@ -15,6 +15,7 @@ for it and no page is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pickle
 import subprocess
 import sys
@@ -35,6 +36,9 @@ EXIT_GRACE_S = 0.5
 WORKER_BODY_MAX = 1 << 20
 """Bodies longer than this are read in a thread: pickled on the loop and sent down the pipe,
 an 8 MiB body holds the loop 14 ms."""
+START_WAIT_S = 2.0
+"""How long a page waits for a worker that is starting (ready in about 0.1 s) before a thread
+reads it instead."""
 ANSWER_MAX = 1 << 28
 """A frame longer than this is no answer of the worker's (garbled: the rest go to threads)."""
 
@@ -168,7 +172,14 @@ class PageReader:
             await self.close()
 
     async def read(self, fetched: Fetched) -> Page:
-        """What a fetched body held (see `pages.read_page`)."""
+        """What a fetched body held (see `pages.read_page`).
+
+        A page fetched while the worker starts waits for it: read in a thread, the first
+        page would import the page reader (its regexes compiled, markdown-it loaded) beside
+        the checks in flight, holding the GIL their loop needs for 10-60 ms at a time."""
+        if self._receive is not None and not self._settled.is_set():
+            with contextlib.suppress(TimeoutError):  # (then a thread reads it)
+                await asyncio.wait_for(self._settled.wait(), START_WAIT_S)
         send, requests = self._send, self._requests
         if (
             self._ready
