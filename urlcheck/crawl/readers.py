@@ -141,6 +141,8 @@ class PageReader:
         self._long: tuple[Page, int, asyncio.Future[Page | None]] | None = None
         """A page whose further links are coming: the frames still to come, its waiter."""
         self._ready = False
+        self._asked = False
+        """Whether a page was asked for already (see `read`)."""
         self._settled = asyncio.Event()
         """Set once the worker said it is ready, or is gone."""
         self.pages_read = 0
@@ -174,10 +176,13 @@ class PageReader:
     async def read(self, fetched: Fetched) -> Page:
         """What a fetched body held (see `pages.read_page`).
 
-        A page fetched while the worker starts waits for it: read in a thread, the first
-        page would import the page reader (its regexes compiled, markdown-it loaded) beside
-        the checks in flight, holding the GIL their loop needs for 10-60 ms at a time."""
-        if self._receive is not None and not self._settled.is_set():
+        A page fetched while the worker starts waits for it, but the first: read in threads,
+        the pages would be parsed, and the page reader imported, beside the checks in flight,
+        holding the GIL their loop needs for 10-60 ms at a time. The first page asked for is
+        a crawl's start page, and nothing else is in flight yet (its links come next): a
+        thread reads it at once, for the worker is ready only about 0.1 s after it starts."""
+        first, self._asked = not self._asked, True
+        if not first and self._receive is not None and not self._settled.is_set():
             with contextlib.suppress(TimeoutError):  # (then a thread reads it)
                 await asyncio.wait_for(self._settled.wait(), START_WAIT_S)
         send, requests = self._send, self._requests
