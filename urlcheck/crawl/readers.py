@@ -179,8 +179,9 @@ class PageReader:
         A page fetched while the worker starts waits for it, but the first: read in threads,
         the pages would be parsed, and the page reader imported, beside the checks in flight,
         holding the GIL their loop needs for 10-60 ms at a time. The first page asked for is
-        a crawl's start page, and nothing else is in flight yet (its links come next): a
-        thread reads it at once, for the worker is ready only about 0.1 s after it starts."""
+        a crawl's start page (of one start page, nothing else is in flight beside it: its
+        links come next): a thread reads it at once, for the worker is ready only about
+        0.1 s after it starts, and a one-page crawl would wait for it."""
         first, self._asked = not self._asked, True
         if not first and self._receive is not None and not self._settled.is_set():
             with contextlib.suppress(TimeoutError):  # (then a thread reads it)
