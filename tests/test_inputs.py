@@ -279,6 +279,10 @@ def test_scan_leaves_out_what_the_reader_leaves_out(tmp_path: Path) -> None:
     assert [t.line for t in targets] == [1, 4, 5]
     assert scan.lines == len(targets)
     assert not scan.secure
+    # the checker reads the lines unparsed: the same ones
+    again = open_sources([str(path)])
+    again.keep = reader.keep
+    assert len(list(again.raw_lines())) == scan.lines
     unfiltered = open_sources([str(path)])
     everything = scan_sources(unfiltered.sources)
     assert everything is not None

@@ -131,19 +131,20 @@ class Target:
     on the command line): it is fetched with GET and its body read (`crawl`)."""
 
     def with_parsed(self, parsed: URL | None) -> Target:
-        """This target with its URL as parsed, or None: without it (made from the values in
-        order, not with `dataclasses.replace`, which looks the fields up on every call)."""
-        values = list(_target_values(self))
-        values[_TARGET_PARSED] = parsed
-        return Target(*values)
+        """This target with its URL as parsed, or None: without it."""
+        return self._with((_TARGET_PARSED, parsed))
 
     def at(self, source: str, line: int) -> Target:
-        """This target for another line of a list that gives the same text (made from the
-        values in order, as `with_parsed`); not for one with a `problem`, which names its
-        line."""
+        """This target for another line of a list that gives the same text; not for one
+        with a `problem`, which names its line."""
+        return self._with((_TARGET_SOURCE, source), (_TARGET_LINE, line))
+
+    def _with(self, *changes: tuple[int, object]) -> Target:
+        """This target with the fields at these places changed: made from the values in
+        order, not with `dataclasses.replace`, which looks the fields up on every call."""
         values = list(_target_values(self))
-        values[_TARGET_SOURCE] = source
-        values[_TARGET_LINE] = line
+        for place, value in changes:
+            values[place] = value
         return Target(*values)
 
     @property

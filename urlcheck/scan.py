@@ -101,12 +101,11 @@ def scan_sources(
     try:
         for stream, start in zip(streams, starts, strict=True):
             for url in _url_words(stream):
-                if url is None:
-                    lines += 1
-                    continue  # a line that cannot be checked is never requested
-                if keep is not None and not keep(url):
+                if url is not None and keep is not None and not keep(url):
                     continue
                 lines += 1
+                if url is None:
+                    continue  # a line that cannot be checked is never requested
                 if not secure:
                     secure = url[:6].lower() == "https:"
                 key = hash(url)

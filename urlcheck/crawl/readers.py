@@ -183,7 +183,12 @@ class PageReader:
         links come next): a thread reads it at once, for the worker is ready only about
         0.1 s after it starts, and a one-page crawl would wait for it."""
         first, self._asked = not self._asked, True
-        if not first and self._receive is not None and not self._settled.is_set():
+        if (
+            not first
+            and self._receive is not None
+            and not self._settled.is_set()
+            and len(fetched.body) <= WORKER_BODY_MAX  # (a longer one goes to a thread anyway)
+        ):
             with contextlib.suppress(TimeoutError):  # (then a thread reads it)
                 await asyncio.wait_for(self._settled.wait(), START_WAIT_S)
         send, requests = self._send, self._requests
