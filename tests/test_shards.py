@@ -209,6 +209,24 @@ def test_workers_forked_but_never_used_end_silently(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_what_the_parent_made_is_frozen_before_the_workers_fork() -> None:
+    """A worker's collector never walks the objects it shares with the parent (walking one
+    writes to it, and the worker gets its own copy of the page): they are frozen first."""
+    script = """if True:
+        import gc
+        from urlcheck.shards import prefork
+        gc.unfreeze()
+        made = len(gc.get_objects())
+        workers = prefork(2)
+        print(workers is not None, gc.get_freeze_count() >= made)
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert (done.stdout, done.stderr) == ("True True\n", "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
 def test_a_fork_that_cannot_be_finished_leaves_nothing_behind() -> None:
     """Out of files for the second worker's pipes: no workers (the run starts its own
     then), the first one forked ended and waited for, and no pipe left open."""

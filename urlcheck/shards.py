@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import os
 import signal
 import sys
@@ -306,6 +307,11 @@ def prefork(shards: int) -> list[Forked] | None:
         if stream is not None:
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
+    # What this process made so far is never collected again, here or in a worker: a
+    # worker's collections would otherwise write to every object it shares with this one,
+    # and its copy of each page that holds one (1.9 MB of PSS at 10,000 URLs, see
+    # benchmarks/findings.md; Python's documentation of gc.freeze advises it before fork).
+    gc.freeze()
     workers: list[Forked] = []
     ours: list[int] = []
     pending: list[int] = []  # the pipes of the worker being forked, until it is
