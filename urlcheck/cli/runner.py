@@ -100,8 +100,9 @@ async def _check(
     import asyncio
 
     from ..checker import check_urls
-    from ..render.records import to_jsonl  # imported already, before the loop started
 
+    if output.format == "jsonl":
+        from ..render.records import to_jsonl  # imported already, before the loop started
     run = Run()
     started = time.perf_counter()
     loop = asyncio.get_running_loop()
@@ -304,8 +305,9 @@ def _run(
     from asgiref.sync import async_to_sync
 
     from ..errors import DistributedError, ShardError
-    from ..render.records import to_jsonl  # noqa: F401 - _check's, imported here, not on the loop
 
+    if output.format == "jsonl":  # (a table, or a report printed at the end, needs none)
+        from ..render.records import to_jsonl  # noqa: F401 - _check's, here, not on the loop
     progress = make_progress(not output.quiet)
     if output.format == "table" and output.terminal:
         # rich and the table (~30 ms of imports) load while the first answers are awaited.
