@@ -213,12 +213,17 @@ def test_what_the_parent_made_is_frozen_before_the_workers_fork() -> None:
     """A worker's collector never walks the objects it shares with the parent (walking one
     writes to it, and the worker gets its own copy of the page): they are frozen first."""
     script = """if True:
-        import gc
+        import gc, os
         from urlcheck.shards import prefork
         gc.unfreeze()
-        made = len(gc.get_objects())
+        frozen_at_fork = []
+        fork = os.fork
+        def counted_fork():
+            frozen_at_fork.append(gc.get_freeze_count())
+            return fork()
+        os.fork = counted_fork
         workers = prefork(2)
-        print(workers is not None, gc.get_freeze_count() >= made)
+        print(workers is not None, len(frozen_at_fork) == 2 and min(frozen_at_fork) > 0)
     """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True

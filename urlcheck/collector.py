@@ -1,6 +1,7 @@
 """How each urlcheck process sets up Python's garbage collector: `tune`, called first thing
-by the command line and by every worker process it starts (nothing else changes it, and
-importing urlcheck as a library leaves it alone).
+by the command line and by every worker process it starts (nothing else changes its
+thresholds, and importing urlcheck as a library leaves it alone; `shards.prefork` freezes
+what the parent made before it forks).
 
 The youngest generation is collected after 10,000 new objects instead of 700. A run makes
 a few objects per link or URL and hands them between threads and processes, so at 700

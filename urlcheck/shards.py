@@ -334,6 +334,7 @@ def prefork(shards: int) -> list[Forked] | None:
             os.close(fd)
         for worker in workers:
             os.waitpid(worker.pid, 0)
+        gc.unfreeze()  # the workers the run starts instead share nothing with this process
         return None
     return workers
 
