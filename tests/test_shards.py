@@ -78,6 +78,29 @@ def test_the_per_host_limit_holds_for_the_run_as_a_whole(server: Served, tmp_pat
     assert server.state["peak"] == 4  # 2 workers x 2, never more
 
 
+def test_a_url_listed_once_goes_to_the_worker_least_behind() -> None:
+    """Routed by hash alone, a slower worker kept a backlog the run waited for at its end;
+    only a URL that may come again must meet its hash's worker (which checks it once)."""
+    from urlcheck.shards import _Workers
+
+    once = {"http://a.test/1", "http://a.test/2"}
+    pool = _Workers(CheckOptions(), 2, may_repeat=lambda target: target.url not in once)
+    pool.unanswered[:] = [5, 2]
+    assert pool._route(("http://a.test/1", "urls.txt", 1)) == (
+        1,
+        ("http://a.test/1", "urls.txt", 1, False),
+    )
+    pool.unanswered[:] = [0, 3]
+    assert pool._route(("http://a.test/2", "urls.txt", 2))[0] == 0
+    again = "http://a.test/again"
+    for behind in ([9, 0], [0, 9]):
+        pool.unanswered[:] = behind
+        assert pool._route((again, "urls.txt", 3)) == (
+            hash(again) % 2,
+            (again, "urls.txt", 3, True),
+        )
+
+
 def test_how_many_workers() -> None:
     options = CheckOptions(concurrency=64, per_host=8)
     assert shard_count(SHARD_MIN_LINES - 1, options, 0) == 1
