@@ -2,19 +2,17 @@
 
 One process spends most of its CPU on the checks themselves (about 25 µs a URL against a
 fast server, see benchmarks/findings.md), so on a machine with several cores a long list
-goes faster over several. The parent keeps reading and parsing the list, and sends each URL
-line to the worker its URL hashes to, so a URL listed twice always meets the same worker,
-which checks it once (`check_urls`' promise). The workers send their results back as they
-finish; the parent yields them, and prints, records and counts them as for one process.
-``--concurrency`` and ``--per-host`` are divided among the workers, so the run as a whole
-keeps both.
+goes faster over several. The parent keeps reading and parsing the list. It sends a URL
+line that may be listed again to the worker its URL hashes to, so a URL listed twice always
+meets the same worker, which checks it once (`check_urls`' promise); a URL the first pass
+says is listed once goes to the worker with the fewest lines still unanswered. (Routed by
+hash alone, the workers' shares were equal in lines but not in time, and a run waited for
+the slower worker's backlog: on 10,000 URLs one worker ended 140 ms before the other.) The
+workers send their results back as they finish; the parent yields them, and prints, records
+and counts them as for one process. ``--concurrency`` and ``--per-host`` are divided among
+the workers, so the run as a whole keeps both.
 
 Messages on the pipes are `frames`: pickles with a 4-byte length in front.
-
-A URL the first pass says is listed once goes to the worker with the fewest lines still
-unanswered instead: routed by hash alone, the workers' shares were equal in lines but not in
-time, and a run waited for the slower worker's backlog (10,000 URLs on nginx: one worker
-ended 140 ms before the other, about a fifth of the run).
 
 The command line forks its workers (`prefork`) before it starts any thread or event loop:
 a forked worker has every module the run imported and checks at once, where a started one
