@@ -11,7 +11,9 @@ import gzip
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,41 @@ def crawl(*args: str) -> tuple[int, list[dict[str, Any]], str]:
 
 def gets(served: Served) -> collections.Counter[str]:
     return collections.Counter(path for method, path, _ in served.log if method == "GET")
+
+
+@pytest.fixture
+def jittery(site: Site) -> Iterator[Served]:
+    """The site again, each path answering after its own 0-40 ms: pages are read in an
+    order unlike their depths', deeper ones often first."""
+
+    @web.middleware
+    async def late(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        await asyncio.sleep(zlib.crc32(request.path.encode()) % 41 / 1000)
+        return await handler(request)
+
+    app = site_app(site)
+    app.middlewares.insert(0, late)
+    with serve_app(app) as running:
+        yield running
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_pages_read_out_of_order_are_those_within_depth_each_once(
+    site: Site, jittery: Served, depth: int
+) -> None:
+    code, rows, stderr = crawl("--recursive", "--max-depth", str(depth), jittery.url("/"))
+    assert code == 1, stderr
+    read = site.within(depth)
+    gets = collections.Counter(
+        path for method, path, _ in jittery.log if method == "GET" and path in site.pages
+    )
+    assert set(gets) == read, "every page within depth, and none deeper"
+    for path, count in gets.items():
+        assert count <= (2 if path in site.redirects.values() else 1), path
+    links = [link for path in sorted(read) for link in site.pages[path].links]
+    assert len(rows) == len(links) + 1, "a row for every link of every page read, and /"
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
@@ -338,3 +375,94 @@ def test_a_link_two_pages_find_while_robots_txt_loads_is_read_once() -> None:
     assert (code, stderr) == (0, "")
     assert (asked["/a"], asked["/b"], asked["/c"], asked["/robots.txt"]) == (1, 1, 1, 1)
     assert len(rows) == 2 + 3  # the two pages, and a row for each link: /a's, /b's, /c's
+
+
+def _graph_app(
+    links: dict[str, list[str]], slow: dict[str, float], asked: list[tuple[str, str, float]]
+) -> web.Application:
+    """Pages named by `links`' keys, each linking the pages listed; a page in `slow` answers
+    after that many seconds. Every request goes into `asked` (method, path, when)."""
+
+    async def page(request: web.Request) -> web.Response:
+        asked.append((request.method, request.path, time.monotonic()))
+        if request.path == ROBOTS:
+            await asyncio.sleep(slow.get(ROBOTS, 0.0))
+            return web.Response(text="User-agent: *\nDisallow: /private/\n")
+        if request.path not in links:
+            raise web.HTTPNotFound()
+        await asyncio.sleep(slow.get(request.path, 0.0))
+        body = "".join(f'<a href="{target}">{target}</a>\n' for target in links[request.path])
+        return web.Response(text=body, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", page)
+    return app
+
+
+def test_a_page_found_the_long_way_first_moves_up_with_the_pages_it_leads_to() -> None:
+    # / links /a (slow) and /b; the short way to /x is / → /a → /x (depth 2), but
+    # / → /b → /c → /x (depth 3) is read first. At --max-depth 4, /x's depth falls to 2
+    # once /a is read, and with it /y's (3: read, its links followed) and /z's (4: read,
+    # its links checked and not followed), so /w is checked as a link and never read.
+    links = {
+        "/": ["/a", "/b"],
+        "/a": ["/x"],
+        "/b": ["/c"],
+        "/c": ["/x"],
+        "/x": ["/y"],
+        "/y": ["/z"],
+        "/z": ["/w"],
+        "/w": ["/v"],
+    }
+    asked: list[tuple[str, str, float]] = []
+    with serve_app(_graph_app(links, {"/a": 0.5}, asked)) as served:
+        code, rows, stderr = crawl("--recursive", "--max-depth", "4", served.url("/"))
+    assert (code, stderr) == (0, ""), rows
+    requests = collections.Counter((method, path) for method, path, _ in asked)
+    paths = collections.Counter(path for _, path, _ in asked)
+    assert all(count == 1 for count in paths.values()), requests
+    read = {path for method, path in requests if method == "GET" and path != ROBOTS}
+    assert read == {"/", "/a", "/b", "/c", "/x", "/y", "/z"}, "each within depth 4, once"
+    assert ("HEAD", "/w") in requests, "at depth 5: a link, checked and never read"
+    origin = served.url("")
+    checked = sorted((row["file"].removeprefix(origin), row["url"]) for row in rows)
+    assert checked == sorted(
+        [("<command line>", served.url("/"))]
+        + [(page, target) for page in sorted(read) for target in links[page]]
+    ), "a row for every link of every page read, and none of /w's"
+    when = {path: moment for _, path, moment in asked}
+    assert when["/x"] < when["/a"] + 0.5, "/x was read before /a answered: out of order"
+
+
+def test_pages_at_max_depth_wait_until_their_depth_is_final() -> None:
+    # /c is at depth 2 the short way (/ → /a → /c) and at 3 the long way (/ → /b → /d →
+    # /c). At --max-depth 2, /d (depth 2) waits for the slow /a: read first, it would make
+    # /c a mere link at depth 3, to be fetched again as a page once /a is read. So /c is
+    # read at 2, its links checked and not followed: /e is a link, never read.
+    links = {
+        "/": ["/a", "/b"],
+        "/a": ["/c"],
+        "/b": ["/d"],
+        "/d": ["/c"],
+        "/c": ["/e"],
+        "/e": ["/f"],
+    }
+    asked: list[tuple[str, str, float]] = []
+    with serve_app(_graph_app(links, {"/": 0.3, "/a": 0.4, ROBOTS: 0.2}, asked)) as served:
+        code, rows, stderr = crawl("--recursive", "--max-depth", "2", served.url("/"))
+    assert (code, stderr) == (0, ""), rows
+    requests = collections.Counter((method, path) for method, path, _ in asked)
+    paths = collections.Counter(path for _, path, _ in asked)
+    assert all(count == 1 for count in paths.values()), requests
+    assert {path for method, path in requests if method == "GET"} == {
+        "/",
+        ROBOTS,
+        "/a",
+        "/b",
+        "/c",
+        "/d",
+    }
+    assert ("HEAD", "/e") in requests
+    when = {path: moment for _, path, moment in asked}
+    assert when["/d"] > when["/a"] + 0.4, "/d, at --max-depth, waited for /a"
+    assert when[ROBOTS] < when["/"] + 0.3, "robots.txt asked for beside the first page"

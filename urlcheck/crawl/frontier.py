@@ -10,10 +10,16 @@
   checked, never followed.
 - Every URL is known by one spelling (`urls.normalize_url`), so each page is fetched
   exactly once, and a page that is also a link is the same request (one key in
-  `dedup.Duplicates`). A depth is released only when the one above it is read: a page is
-  never first met as a mere link deeper down and fetched again when found higher up.
+  `dedup.Duplicates`).
+- A page's depth is its fewest links from a named URL. Pages above ``--max-depth`` are
+  read as soon as they are found, whatever their order (their links are checked and
+  followed at any such depth), and a page found by a shorter way than before is moved up,
+  with the pages it leads to (`_lower`). Only pages at ``--max-depth`` wait, until every
+  page above it is read: their depth is final then, so a page is never taken at the wrong
+  side of the limit, and never first met as a mere link and fetched again as a page.
 - robots.txt rules every origin walked (`robots`): a disallowed URL found there is never
-  requested and is a skipped row. The named URLs themselves are always fetched.
+  requested and is a skipped row. It is fetched beside the named URLs, which are always
+  fetched themselves.
 - A URL whose path names a file that is not a page (``.png``, ``.pdf`` …) is checked as a
   link, never read; a page's body is read only when it is markup or text.
 """
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeGuard
@@ -73,6 +79,18 @@ class CrawlSettings:
     keep: Callable[[str], bool] | None = None
 
 
+@dataclass(slots=True, eq=False)
+class _Taken:
+    """A page taken to be read: its depth so far, lowered when a shorter way to it is found."""
+
+    url: str
+    depth: int
+    done: bool = False
+    """Read (or its fetch failed): it counts no more among the pages unread."""
+    links: list[_Taken] | None = None
+    """The taken pages its links lead to, while depths may still fall (see `Crawler._lower`)."""
+
+
 @dataclass
 class Crawler:
     """The web inputs of a run: the URLs named, and what reading them finds."""
@@ -93,12 +111,16 @@ class Crawler:
     not yet handed on, which is then that page's one request."""
     _reads: int = 0
     """Pages read (each is read once, by the first target of its URL handed on)."""
-    _pending: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    """Depth → pages taken at that depth and not read yet."""
-    _held: dict[int, list[Target]] = field(default_factory=lambda: defaultdict(list))
-    """Depth → pages found, waiting until the depth above is read."""
-    _known: dict[str, int] = field(default_factory=dict)
-    """Every URL taken as a page (normalized) → its depth."""
+    _unread: int = 0
+    """Pages taken and not read yet."""
+    _shallow: int = 0
+    """Pages taken above ``--max-depth`` and not read yet: while there are any, a depth
+    may still fall, and the pages at ``--max-depth`` wait in `_held`."""
+    _held: dict[str, list[Target]] = field(default_factory=dict)
+    """A page at ``--max-depth`` (normalized) → its target and the links to it found since,
+    waiting until its depth is final."""
+    _known: dict[str, _Taken] = field(default_factory=dict)
+    """Every URL taken as a page (normalized)."""
     _origins: set[str] = field(default_factory=set)
     _read: set[str] = field(default_factory=set)
     """The pages whose links were taken, by their final URL: a redirect to one of them
@@ -142,19 +164,25 @@ class Crawler:
         return await read_in_thread(fetched)
 
     async def close(self) -> None:
-        """Stop the page worker (see `checker.Crawl`); idempotent."""
+        """Stop the page worker and robots.txt's reads (see `checker.Crawl`); idempotent."""
+        if self._robots is not None:
+            self._robots.close()
         if self._reader is not None:
             await self._reader.close()
 
     async def __aiter__(self) -> AsyncIterator[Target | CheckResult]:
         found = self._found = asyncio.Event()
         handed = self._handed
-        for number, start in enumerate(self.starts, start=1):
-            target = self._start(start, number)
+        # Every named URL is taken first: each is depth 0 before any page's links count.
+        starts = [self._start(start, number) for number, start in enumerate(self.starts, 1)]
+        if self.settings.recursive and self._robots is not None:
+            for origin in self._origins:
+                self._robots.prefetch(origin)  # read beside the first page, not after it
+        for target in starts:
             if target.page is not None:
                 handed.add(target.url)
             yield target
-        links, pages = self._links, self._pages
+        links, pages, held = self._links, self._pages, self._held
         while True:
             if pages and len(handed) - self._reads < PAGES_AHEAD and len(links) < LINKS_AHEAD:
                 page = pages.popleft()
@@ -164,11 +192,15 @@ class Crawler:
                 item = links.popleft()
                 if self._reads_a_page(item):
                     # A link to a page taken and not handed on yet would be that page's
-                    # request: it waits for its turn among the pages.
-                    pages.append(item)
+                    # request: it waits for its turn among the pages, or with the page.
+                    waiting = held.get(item.url)
+                    if waiting is not None:
+                        waiting.append(item)
+                    else:
+                        pages.append(item)
                 else:
                     yield item
-            elif any(self._pending.values()) or any(self._held.values()):
+            elif self._unread:
                 found.clear()
                 await found.wait()  # for a page being read
             else:
@@ -198,22 +230,26 @@ class Crawler:
             url=normalized, display=target.display, source=COMMAND_LINE, line=number, page=0
         )
 
-    def _take(self, normalized: str, depth: int) -> None:
-        self._known[normalized] = depth
-        self._pending[depth] += 1
+    def _take(self, normalized: str, depth: int) -> _Taken:
+        taken = self._known[normalized] = _Taken(normalized, depth)
+        self._unread += 1
+        if depth < self.settings.max_depth:
+            self._shallow += 1
         self.pages += 1
+        return taken
 
     async def read(self, target: Target, result: CheckResult, page: Page | None) -> None:
         """A page was fetched: queue its links (see `checker.Crawl`)."""
         assert self._found is not None
         assert target.page is not None
-        depth = target.page
+        taken = self._known.get(target.url)
         try:
             if page is None or not result.ok:
                 return
             if page.error is not None:
                 self.errors.append(page.error)
             final = normalize_url(result.final_url) if result.final_url else target.url
+            depth = target.page if taken is None else taken.depth
             if depth == 0 and self.settings.recursive:
                 self._origins.add(origin_of(final))
             elif depth > 0 and page.kind == "html" and origin_of(final) not in self._origins:
@@ -222,12 +258,20 @@ class Crawler:
                 return
             self._read.add(final)
             where = result.final_url or target.display
+            # Its links lead where the page it redirected to leads: both move up together.
+            parents = [taken] if taken is not None else []
+            landed = self._known.get(final)
+            if landed is not None and landed is not taken:
+                parents.append(landed)
             # A sitemap index lists sitemaps, read at its own depth; any other page's
-            # links are one deeper.
+            # links are one deeper. The depth is asked again for each link: a shorter way
+            # to this page may be found while it is read.
             index = page.kind == "sitemapindex"
             share = Slice()  # a sitemap's 50,000 links are 250 ms of Python: not in one go
             for link in page.links:
-                item = await self._link(link, where, depth if index else depth + 1, index)
+                depth = target.page if taken is None else taken.depth
+                depth = depth if index else depth + 1
+                item = await self._link(link, where, depth, index, parents)
                 if item is not None:
                     self._links.append(item)
                 if share.over():
@@ -235,20 +279,46 @@ class Crawler:
                     await share.next()
         finally:
             self._reads += 1
-            self._pending[depth] -= 1
-            if not self._pending[depth]:
-                self._release(depth + 1)
+            if taken is not None and not taken.done:
+                taken.done = True
+                self._unread -= 1
+                if taken.depth < self.settings.max_depth:
+                    self._shallow -= 1
+                    if not self._shallow:
+                        self._settle()
             self._found.set()
 
-    def _release(self, depth: int) -> None:
-        """The pages found at `depth`, now that every page above them is read."""
-        self._pages.extend(self._held.pop(depth, ()))
+    def _settle(self) -> None:
+        """Every page above ``--max-depth`` is read: no depth falls any more, and the pages
+        at it go out."""
+        for waiting in self._held.values():
+            self._pages.extend(waiting)
+        self._held.clear()
+        for taken in self._known.values():
+            taken.links = None
+
+    def _lower(self, taken: _Taken, depth: int) -> None:
+        """A shorter way to `taken`, at `depth`: it moves up, and so do the pages it leads
+        to; one that rises above ``--max-depth`` is read now, not after the pages above."""
+        max_depth = self.settings.max_depth
+        rising = [(taken, depth)]
+        while rising:
+            taken, depth = rising.pop()
+            if depth >= taken.depth:
+                continue
+            if not taken.done and depth < max_depth <= taken.depth:
+                self._shallow += 1
+                self._pages.extend(self._held.pop(taken.url, ()))
+            taken.depth = depth
+            if taken.links:
+                rising.extend((child, depth + 1) for child in taken.links)
 
     async def _link(
-        self, link: PageLink, where: str, depth: int, sitemap: bool
+        self, link: PageLink, where: str, depth: int, sitemap: bool, parents: list[_Taken]
     ) -> Target | CheckResult | None:
-        """What a link found at `where` becomes: a target, a skipped row, or None (left
-        out by ``--exclude``, or a page newly taken: it waits in `_pages` or `_held`)."""
+        """What a link found at `where` (on the pages `parents`) becomes: a target, a
+        skipped row, or None (left out by ``--exclude``, or a page newly taken: it waits in
+        `_pages` or `_held`)."""
         keep = self.settings.keep
         if keep is not None and not keep(link.written):
             return None
@@ -263,7 +333,7 @@ class Crawler:
         known = self._known.get(normalized)
         walked = False
         # A page taken below the start passed robots.txt then: it is not asked again.
-        if known is None or known == 0:
+        if known is None or known.depth == 0:
             origin = origin_of(normalized)
             walked = self.settings.recursive and origin in self._origins
             if walked:
@@ -283,6 +353,8 @@ class Crawler:
             and (sitemap or (walked and depth <= settings.max_depth and _may_be_page(normalized)))
             and self.pages < settings.max_pages
         )
+        if known is not None and depth < known.depth:
+            self._lower(known, depth)
         target = Target(
             url=normalized,
             display=shown,
@@ -290,13 +362,21 @@ class Crawler:
             line=link.line,
             column=link.column,
             fragment=link.fragment if settings.fragments and link.fragment else None,
-            page=known if known is not None else depth if take else None,
+            page=known.depth if known is not None else depth if take else None,
         )
+        if take:
+            known = self._take(normalized, depth)
+        if known is not None and self._shallow:
+            for parent in parents:  # a shorter way to a parent is one to this page too
+                if parent is not known:
+                    if parent.links is None:
+                        parent.links = [known]
+                    elif parent.links[-1] is not known:
+                        parent.links.append(known)
         if not take:
             return target
-        self._take(normalized, depth)
-        if self._pending.get(depth - 1):  # the depth above is still being read
-            self._held[depth].append(target)
+        if depth >= settings.max_depth and self._shallow:
+            self._held[normalized] = [target]  # its depth may still fall
         else:
             self._pages.append(target)
         return None

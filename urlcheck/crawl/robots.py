@@ -39,13 +39,15 @@ class Robots:
         self._rules: dict[str, asyncio.Future[Protego | bool]] = {}
         self._verdicts: dict[str, bool] = {}
 
+    def prefetch(self, origin: str) -> None:
+        """Start reading `origin`'s robots.txt now (a crawl's first page is being fetched:
+        its links will be asked about next)."""
+        self._rules_of(origin)
+
     async def allows(self, origin: str, url: str) -> bool:
         """Whether `url`, on `origin` (``urls.origin_of(url)``: answers are remembered by
         URL alone), may be requested by a crawler."""
-        rules = self._rules.get(origin)
-        if rules is None:
-            rules = self._rules[origin] = asyncio.ensure_future(self._read(origin))
-        await rules
+        await self._rules_of(origin)
         verdict = self.known(origin, url)
         assert verdict is not None
         return verdict
@@ -65,6 +67,17 @@ class Robots:
                 self._verdicts.clear()
             self._verdicts[url] = verdict
         return verdict
+
+    def close(self) -> None:
+        """Stop the reads still under way (the run ended before a link asked for them)."""
+        for rules in self._rules.values():
+            rules.cancel()
+
+    def _rules_of(self, origin: str) -> asyncio.Future[Protego | bool]:
+        rules = self._rules.get(origin)
+        if rules is None:
+            rules = self._rules[origin] = asyncio.ensure_future(self._read(origin))
+        return rules
 
     async def _read(self, origin: str) -> Protego | bool:
         """The parsed rules, or True (everything allowed) / False (nothing)."""
