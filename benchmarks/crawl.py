@@ -1,7 +1,7 @@
 """Issue 15's benchmark: a site crawled with ``--recursive`` against its pages fetched alone.
 
-    python benchmarks/crawl.py --rounds 5                    # 2,000 pages, then 20,000
-    python benchmarks/crawl.py --pages 2000 --rounds 3 --no-write
+    python benchmarks/crawl.py --rounds 5       # 2,000 pages, 20,000, 2,000 slow ones
+    python benchmarks/crawl.py --pages 2000 --slow-pages '' --rounds 3 --no-write
     python benchmarks/crawl.py --from-json benchmarks/crawl.json
 
 The site is tests/site.py's (benchmarks/site_server.py serves it, with nginx): about 12 links
@@ -17,6 +17,13 @@ take turns, at the same ``--concurrency`` and ``--per-host``:
   written from an unmeasured crawl before the rounds): the same checked rows and about the
   same requests in the same one process, without reading a page (every URL with GET, where
   the crawl sends HEAD to what is no page). What the crawl costs beyond it is its own.
+
+nginx answers at once: there the crawl's wall is its Python, about twelve rows a page
+against one request. Real servers take a while; ``--slow-pages`` (2,000 by default) serves
+the same site with aiohttp, each path answering after 20 to 400 ms (the slow hosts' range
+in run.py's scenario 6, drawn from the path: the same in every run), and times the crawl
+and the pages alone there: what the crawl's order of reading costs when waiting is what
+takes the time (a page is found only once the page linking it is read).
 
 Each crawl must fetch every page it reaches exactly once (nginx's access log says so: a
 redirect's target may be asked once more, to know where the redirect ends) and nothing under
@@ -50,6 +57,10 @@ from site_server import SiteServer, run_site_server  # noqa: E402
 
 START = "<!-- crawl-benchmark:start -->"
 END = "<!-- crawl-benchmark:end -->"
+DELAY = (20, 400)
+"""The slow site's answer times, in ms: those of run.py's slow hosts (scenario 6)."""
+TARGET_PAGES = 2_000
+TARGET_RATIO = 1.2
 LIMITS = ("--concurrency", "64", "--per-host", "64", "--retries", "0", "--timeout", "30")
 
 
@@ -79,9 +90,13 @@ def rows_as_list(crawl: list[str], site: SiteServer, work: Path) -> Path:
     return listing
 
 
-def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, Any]:
-    """The three runs on one site, `rounds` times in turn."""
-    with run_site_server(sys.executable, work, pages, server="nginx") as site:
+def run_pages(
+    pages: int, rounds: int, urlcheck: str, work: Path, delay: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """The three runs on one site, `rounds` times in turn; with a `delay` (each path's
+    answer that late, aiohttp serving), the crawl and the pages alone."""
+    server = "nginx" if delay is None else "aiohttp"
+    with run_site_server(sys.executable, work, pages, server=server, delay=delay) as site:
         crawl = [
             urlcheck,
             *LIMITS,
@@ -94,7 +109,6 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
             "jsonl",
             site.url("/"),
         ]
-        links = rows_as_list(crawl, site, work)
         commands = {
             "crawl": crawl,
             "pages alone": [
@@ -106,7 +120,10 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
                 "jsonl",
                 str(site.list_file),
             ],
-            "its rows as a list": [
+        }
+        if delay is None:
+            links = rows_as_list(crawl, site, work)
+            commands["its rows as a list"] = [
                 urlcheck,
                 *LIMITS,
                 "--method",
@@ -116,8 +133,7 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
                 "--format",
                 "jsonl",
                 str(links),
-            ],
-        }
+            ]
         facts = site.facts
         redirect_targets = set(facts.redirects.values())
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
@@ -152,7 +168,7 @@ def run_pages(pages: int, rounds: int, urlcheck: str, work: Path) -> dict[str, A
                         entry["rows"] = sum(1 for _ in rows)
                 runs[name].append(entry)
                 print(f"  {pages:>6} pages  {name:<18} {result.wall_s:6.2f} s", flush=True)
-    return {"pages": pages, "counts": facts.counts(), "runs": runs}
+    return {"pages": pages, "delay": delay, "counts": facts.counts(), "runs": runs}
 
 
 def section(data: dict[str, Any]) -> str:
@@ -162,18 +178,25 @@ def section(data: dict[str, Any]) -> str:
         START,
         "## Crawling a site (issue 15)",
         "",
-        f"`python benchmarks/crawl.py --pages {meta['pages']} --rounds {meta['rounds']}`,"
+        f"`python benchmarks/crawl.py --pages {meta['pages']}"
+        f" --slow-pages {meta.get('slow_pages', '')} --rounds {meta['rounds']}`,"
         f" {meta['when']}, {meta['cores']} cores, Python {meta['python']}, load {meta['load']}."
-        " nginx on 127.0.0.1 serves tests/site.py's site; every run at"
+        " nginx on 127.0.0.1 serves tests/site.py's site, answering at once; aiohttp serves"
+        f" it with each path {DELAY[0]}-{DELAY[1]} ms late (site_server.py --delay: the"
+        " answer times of the slow-hosts scenario). Every run at"
         f" `{' '.join(LIMITS[:4])}`. Medians of {meta['rounds']} rounds taken in turns."
         ' "Its rows as a list": a URL list of every checked row the crawl gives (each link'
         " as the site resolves it), checked in one process: the rows without the crawl.",
         "",
-        "| pages | run | wall | CPU | peak PSS | requests | rows | pages read | crawl ÷ this run |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| pages | answers | run | wall | CPU | peak PSS | requests | rows | pages read"
+        " | crawl ÷ this run |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    verdicts = []
     for entry in data["sites"]:
         runs = entry["runs"]
+        delay = entry.get("delay")
+        answers = "at once" if delay is None else f"{delay[0]}-{delay[1]} ms"
         crawl_wall = _median(runs["crawl"], "wall_s")
         for name, measured in runs.items():
             wall = _median(measured, "wall_s")
@@ -181,18 +204,29 @@ def section(data: dict[str, Any]) -> str:
             rows = f"{int(_median(measured, 'rows')):,}" if "rows" in measured[0] else "—"
             ratio = f"{crawl_wall / wall:.2f}" if name != "crawl" else "—"
             lines.append(
-                f"| {entry['pages']:,} | {name} | {wall:.2f} s | {_median(measured, 'cpu_s'):.2f} s"
+                f"| {entry['pages']:,} | {answers} | {name} | {wall:.2f} s"
+                f" | {_median(measured, 'cpu_s'):.2f} s"
                 f" | {_median(measured, 'pss_mb'):.0f} MB | {int(_median(measured, 'requests')):,}"
                 f" | {rows} | {read} | {ratio} |"
             )
-    sites = data["sites"]
+        if entry["pages"] == TARGET_PAGES:
+            against = crawl_wall / _median(runs["pages alone"], "wall_s")
+            verdict = "PASS" if against <= TARGET_RATIO else "FAIL"
+            verdicts.append(f"{answers}: {against:.2f}x (**{verdict}**)")
+    if verdicts:
+        lines += [
+            "",
+            f"Issue 15's target, a {TARGET_PAGES:,}-page crawl <= {TARGET_RATIO}x its pages"
+            " fetched alone at the same concurrency: " + "; ".join(verdicts) + ".",
+        ]
+    sites = [entry for entry in data["sites"] if entry.get("delay") is None]
     if len(sites) > 1:
         small, big = sites[0], sites[-1]
-        ratio = _median(big["runs"]["crawl"], "pss_mb") / _median(small["runs"]["crawl"], "pss_mb")
+        growth = _median(big["runs"]["crawl"], "pss_mb") / _median(small["runs"]["crawl"], "pss_mb")
         lines += [
             "",
             f"Memory of the crawl at {big['pages']:,} pages against {small['pages']:,}"
-            f" ({big['pages'] // small['pages']}x the pages): {ratio:.2f}x.",
+            f" ({big['pages'] // small['pages']}x the pages): {growth:.2f}x.",
         ]
     lines += ["", END, ""]
     return "\n".join(lines)
@@ -201,6 +235,11 @@ def section(data: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", default="2000,20000", help="site sizes, comma-separated")
+    parser.add_argument(
+        "--slow-pages",
+        default="2000",
+        help=f"site sizes served {DELAY[0]}-{DELAY[1]} ms late, comma-separated ('' for none)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--urlcheck", default=shutil.which("urlcheck") or "urlcheck")
     parser.add_argument("--no-write", action="store_true")
@@ -214,10 +253,16 @@ def main() -> None:
                 run_pages(int(pages), args.rounds, args.urlcheck, Path(tmp))
                 for pages in args.pages.split(",")
             ]
+            sites += [
+                run_pages(int(pages), args.rounds, args.urlcheck, Path(tmp), DELAY)
+                for pages in args.slow_pages.split(",")
+                if pages
+            ]
         data = {
             "meta": run_meta(
                 rounds=args.rounds,
                 pages=args.pages,
+                slow_pages=args.slow_pages,
             ),
             "sites": sites,
         }

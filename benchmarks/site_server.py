@@ -18,7 +18,8 @@ Two servers, the same site:
   front in memory. ``GET /_stats`` answers ``{"requests": n, "paths": {path: n}}`` (its own
   requests not counted): who fetched what, how often. One Python process, about 75 µs of
   CPU a page (10,000 GETs of 2,000 pages, 2 Xeon cores): a 20,000-page crawl costs
-  it 1.5 s of a core the crawler may want.
+  it 1.5 s of a core the crawler may want. ``--delay 20-400`` makes each path answer after
+  20 to 400 ms (drawn from the path: the same on every run), as real servers do.
 - ``--server nginx``: the site written to ``--dir`` (run.py's nginx, /usr/sbin/nginx, with a
   config of its own: static files, the 301, ``return 404`` for `GONE`), ``/nginx_status`` for
   the total as run.py's `Nginx.requests` reads it, and every request in ``DIR/access.log``
@@ -56,7 +57,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,10 +164,32 @@ def announce(site: Site, host: str, port: int) -> None:
     print("SITE " + json.dumps(site.counts()), flush=True)
 
 
-async def serve_aiohttp(site: Site, sock: socket.socket) -> None:
-    """Serve `site` on the bound `sock` until SIGTERM or SIGINT."""
+def delay_of(path: str, delay: tuple[int, int]) -> float:
+    """The seconds `path` takes to answer under ``--delay LO-HI``: drawn from the path
+    itself (CRC-32), so every run and every contender meets the same ones."""
+    low, high = delay
+    return (low + zlib.crc32(path.encode()) % (high - low + 1)) / 1000
+
+
+async def serve_aiohttp(
+    site: Site, sock: socket.socket, delay: tuple[int, int] | None = None
+) -> None:
+    """Serve `site` on the bound `sock` until SIGTERM or SIGINT, each path after its
+    `delay_of` when a `delay` is given."""
     host, port = sock.getsockname()[:2]
     app = site_app(site, origin=f"http://{host}:{port}", stats_path=STATS)
+    if delay is not None:
+
+        @web.middleware
+        async def late(
+            request: web.Request,
+            handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        ) -> web.StreamResponse:
+            if request.path != STATS:
+                await asyncio.sleep(delay_of(request.path, delay))
+            return await handler(request)
+
+        app.middlewares.insert(0, late)
     app[SERVED] = Served(host=host, port=port)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
@@ -259,8 +283,10 @@ def run_site_server(
     *,
     seed: int = DEFAULT_SEED,
     server: str = "aiohttp",
+    delay: tuple[int, int] | None = None,
 ) -> Iterator[SiteServer]:
-    """Start site_server.py under `python` (which needs aiohttp); stop it when the block ends."""
+    """Start site_server.py under `python` (which needs aiohttp), with aiohttp's `delay`
+    (see `delay_of`) if given; stop it when the block ends."""
     directory = workdir / f"site-{pages}-{seed}"
     directory.mkdir(parents=True, exist_ok=True)
     list_file = directory / "pages.txt"
@@ -270,6 +296,8 @@ def run_site_server(
     argv = [python, str(Path(__file__).resolve()), "--pages", str(pages), "--seed", str(seed)]
     argv += ["--port", str(port), "--server", server, "--dir", str(directory)]
     argv += ["--list", str(list_file)]
+    if delay is not None:
+        argv += ["--delay", f"{delay[0]}-{delay[1]}"]
     with (directory / "server.log").open("wb") as log:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
@@ -303,7 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="nginx worker processes")
     parser.add_argument("--list", type=Path, help="write every public page's URL to this file")
+    parser.add_argument(
+        "--delay",
+        type=_delay,
+        metavar="LO-HI",
+        help="aiohttp only: each path answers after LO to HI ms, the same each time",
+    )
     args = parser.parse_args(argv)
+    if args.delay is not None and args.server != "aiohttp":
+        parser.error("--delay is for --server aiohttp")
     site = build_site(args.pages, seed=args.seed)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -317,8 +353,19 @@ def main(argv: list[str] | None = None) -> int:
         sock.close()  # nginx binds it itself; the port was only reserved to be known
         directory = args.dir or HERE / ".work" / f"site-{args.pages}-{args.seed}"
         return serve_nginx(site, directory, host, port, args.workers)
-    asyncio.run(serve_aiohttp(site, sock))
+    asyncio.run(serve_aiohttp(site, sock, args.delay))
     return 0
+
+
+def _delay(text: str) -> tuple[int, int]:
+    low, _, high = text.partition("-")
+    try:
+        bounds = int(low), int(high)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LO-HI in ms (20-400)") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: want 0 <= LO <= HI")
+    return bounds
 
 
 if __name__ == "__main__":
