@@ -111,13 +111,20 @@ async def _check(
     interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
     loop.call_later(PRINTING_LOADS_AFTER, output.requests_out.set)
     flush_due = False
+    rows: list[str] = []
+    """JSON lines known in this turn of the loop, not yet written."""
 
     def flush() -> None:
-        # Once per turn of the loop, for every row written in it: a row is out as soon as
-        # it is known, but a crawl's 24,000 rows are not 24,000 write calls on the loop.
+        # Once per turn of the loop, for every row known in it: a row is out as soon as it
+        # is known, but a crawl's 24,000 rows are not 24,000 write calls on the loop. They
+        # are joined here, not left to the stream's buffer: under PYTHONUNBUFFERED=1 (set
+        # in many CI images) each write would be a system call of its own.
         nonlocal flush_due
         flush_due = False
+        text = "".join(rows)
+        rows.clear()
         try:
+            output.stdout.write(text)
             output.stdout.flush()
         except BrokenPipeError:
             run.broken_pipe = True
@@ -143,14 +150,9 @@ async def _check(
                 if not output.keeps(result):
                     continue
                 if output.format == "jsonl":
-                    try:
-                        output.stdout.write(to_jsonl(result) + "\n")
-                    except BrokenPipeError:
-                        run.broken_pipe = True
-                    except OSError as exc:
-                        run.write_error = exc.strerror or str(exc)
-                    if run.broken_pipe or run.write_error:  # here, or in the last flush
+                    if run.broken_pipe or run.write_error:  # met by the last flush
                         break
+                    rows.append(to_jsonl(result) + "\n")
                     if not flush_due:
                         flush_due = True
                         loop.call_soon(flush)
@@ -162,6 +164,8 @@ async def _check(
     finally:
         interrupt.cancel = None
         run.summary.wall_s = time.perf_counter() - started
+        if rows:  # known before the run ended, and not written yet
+            flush()
     return run
 
 

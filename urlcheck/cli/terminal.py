@@ -166,7 +166,7 @@ def print_results(run: Run, output: Output, stdout: IO[str], files: list[str]) -
         # A file or a pipe: the same table as plain text, drawn without rich (fast at any size).
         from ..render.plain import plain_lines, plain_summary
 
-        output.stdout.writelines(plain_lines(rows))
+        output.stdout.write("".join(plain_lines(rows)))  # one write, buffered or not
         if not output.quiet:
             output.stdout.write(
                 plain_summary(run.summary, hidden_ok=run.hidden_ok, interrupted=run.interrupted)
